@@ -1,0 +1,1 @@
+"""One file per algorithm: its Config dataclass and its update."""

@@ -1,0 +1,1 @@
+"""Reusable parts: buffers, noise, networks, target networks, action rescaling, returns."""

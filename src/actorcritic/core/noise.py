@@ -1,0 +1,110 @@
+"""Exploration noise, batched over envs, in normalised action units ([-1, 1] is the whole range).
+
+``sigma`` is relative to the action range: sigma = 0.1 adds noise with a standard deviation of 10% of
+the half-range ``(high - low) / 2``, whatever the env's units are (CleanRL's
+``exploration_noise * action_scale``). Each noise process draws from its own seeded generator, so a
+checkpoint can restore it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def decayed_sigma(step: int, max_sigma: float, min_sigma: float | None, decay_period: int) -> float:
+    """Linear decay from max_sigma to min_sigma over decay_period env steps (constant if min_sigma is None)."""
+    if min_sigma is None or decay_period <= 0:
+        return max_sigma
+    frac = min(1.0, step / decay_period)
+    return max_sigma - (max_sigma - min_sigma) * frac
+
+
+class ActionNoise:
+    """Base: no noise. ``sample(step)`` returns a [num_envs, action_dim] tensor."""
+
+    def __init__(self, num_envs: int, action_dim: int, seed: int = 0, device: str = "cpu"):
+        self.shape = (num_envs, action_dim)
+        self.device = torch.device(device)
+        self.generator = torch.Generator(self.device).manual_seed(seed)
+
+    def sample(self, step: int) -> torch.Tensor:
+        return torch.zeros(self.shape, device=self.device)
+
+    def reset(self, mask: torch.Tensor | None = None) -> None:
+        """Reset the state of the envs in ``mask`` (all envs if None); stateless noise ignores it."""
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+
+
+class GaussianNoise(ActionNoise):
+    """i.i.d. N(0, sigma^2) per action dimension; sigma may decay linearly with env steps."""
+
+    def __init__(
+        self,
+        num_envs: int,
+        action_dim: int,
+        sigma: float = 0.1,
+        min_sigma: float | None = None,
+        decay_period: int = 0,
+        seed: int = 0,
+        device: str = "cpu",
+    ):
+        super().__init__(num_envs, action_dim, seed, device)
+        self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
+
+    def sample(self, step: int) -> torch.Tensor:
+        sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
+        return sigma * torch.randn(self.shape, generator=self.generator, device=self.device)
+
+
+class OrnsteinUhlenbeckNoise(ActionNoise):
+    """Temporally correlated noise: dx = theta (mu - x) dt + sigma sqrt(dt) dW, one process per env.
+
+    Sigma decays linearly from max_sigma to min_sigma over decay_period env steps; the state of an
+    env's process returns to mu when that env's episode ends.
+    """
+
+    def __init__(
+        self,
+        num_envs: int,
+        action_dim: int,
+        sigma: float = 0.3,
+        min_sigma: float | None = None,
+        decay_period: int = 0,
+        theta: float = 0.15,
+        mu: float = 0.0,
+        dt: float = 1.0,
+        seed: int = 0,
+        device: str = "cpu",
+    ):
+        super().__init__(num_envs, action_dim, seed, device)
+        self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
+        self.theta, self.mu, self.dt = theta, mu, dt
+        self.state = torch.full(self.shape, mu, device=self.device)
+
+    def sample(self, step: int) -> torch.Tensor:
+        sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
+        dw = torch.randn(self.shape, generator=self.generator, device=self.device)
+        self.state += (
+            self.theta * (self.mu - self.state) * self.dt + sigma * math.sqrt(self.dt) * dw
+        )
+        return self.state.clone()
+
+    def reset(self, mask: torch.Tensor | None = None) -> None:
+        if mask is None:
+            self.state.fill_(self.mu)
+        else:
+            self.state[torch.as_tensor(mask, device=self.device)] = self.mu
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "state": self.state.clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.state.copy_(state["state"])

@@ -1,0 +1,68 @@
+"""Make single and vector envs from a Gymnasium id or a user's ``module.path:Class``.
+
+Vector envs run with autoreset disabled: the training loop resets finished envs itself, each episode
+seeded from (seed, env index, episode index). That keeps the true final observation of every episode
+in the step's output (no crossing transition to filter out) and makes every episode reproducible
+after a resume.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import gymnasium as gym
+import numpy as np
+
+from actorcritic.errors import UserError
+
+# Extras that provide the envs of a Gymnasium module; named in the error when one is missing.
+_EXTRAS = {"mujoco": "mujoco", "box2d": "box2d"}
+
+
+def _make_user_env(spec: str, **kwargs) -> gym.Env:
+    module_name, _, class_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UserError(f"cannot import module '{module_name}' for env '{spec}': {e}") from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise UserError(f"module '{module_name}' has no attribute '{class_name}' (env '{spec}')")
+    try:
+        env = cls(**kwargs)
+    except Exception as e:
+        raise UserError(f"could not create env '{spec}': {type(e).__name__}: {e}") from None
+    if not isinstance(env, gym.Env):
+        raise UserError(f"'{spec}' is not a gymnasium.Env (got {type(env).__name__})")
+    return env
+
+
+def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
+    """One env from a registered id (``Pendulum-v1``) or ``module.path:Class``."""
+    if ":" in env_id and "/" not in env_id.split(":")[0]:
+        return _make_user_env(env_id, **kwargs)
+    try:
+        return gym.make(env_id, render_mode=render_mode, **kwargs)
+    except gym.error.DependencyNotInstalled as e:
+        extra = next((x for key, x in _EXTRAS.items() if key in str(e).lower()), None)
+        hint = f': pip install -e ".[{extra}]"' if extra else ""
+        raise UserError(f"env '{env_id}' needs an optional dependency{hint} ({e})") from None
+    except gym.error.Error as e:
+        raise UserError(f"unknown environment '{env_id}': {e}") from None
+
+
+def make_vector_env(
+    env_id: str, num_envs: int, vectorization: str = "sync"
+) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of an env, with autoreset disabled (the loop resets them, seeded)."""
+    make_fns: list[Callable[[], gym.Env]] = [lambda: make_env(env_id) for _ in range(num_envs)]
+    mode = gym.vector.AutoresetMode.DISABLED
+    if vectorization == "async":
+        return gym.vector.AsyncVectorEnv(make_fns, autoreset_mode=mode)
+    return gym.vector.SyncVectorEnv(make_fns, autoreset_mode=mode)
+
+
+def episode_seed(seed: int, *keys: int) -> int:
+    """A reproducible 32-bit seed for one episode, from the run seed and e.g. (env index, episode)."""
+    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])

@@ -1,0 +1,645 @@
+"""The off-policy loop, shared by every off-policy algorithm (DDPG, TD3, SAC).
+
+The loop owns time: stepping the vector env, exploration, when to update, evaluate, log and
+checkpoint. An algorithm subclass owns only its networks, optimizers and ``update(batch)``.
+
+Episode ends under Gymnasium 1.x: the vector env runs with autoreset disabled and the loop resets a
+finished env itself, so the observation returned with ``terminated``/``truncated`` is the true final
+observation and is stored as ``next_obs``. Hence: bootstrap on truncation from the true final
+observation, never bootstrap on termination (the buffer's ``discounts`` are zero there), and no
+transition ever crosses a reset.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from actorcritic.config import config_to_dict
+from actorcritic.core.buffers import Batch, ReplayBuffer
+from actorcritic.core.noise import ActionNoise, GaussianNoise, OrnsteinUhlenbeckNoise
+from actorcritic.core.spaces import ActionScaler, flat_box_dim
+from actorcritic.core.targets import TargetNetworks
+from actorcritic.envs.make import episode_seed, make_env, make_vector_env
+from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.train import checkpoint as ckpt
+from actorcritic.train.evaluation import EvalResult, evaluate_policy
+from actorcritic.train.run_dir import CONFIG, SUMMARY, create_run_dir, write_json
+
+CHECKPOINT_FORMAT = 1
+
+# Envs Gymnasium registers without a reward_threshold, and the threshold the field uses for them.
+KNOWN_THRESHOLDS = {"Pendulum-v1": -200.0}  # "solved" at return > -200 (seed 002, common practice)
+
+
+@dataclass(frozen=True)
+class OffPolicyConfig:
+    """Settings shared by every off-policy algorithm: the loop, the replay buffer, exploration."""
+
+    # --- environment and loop
+    num_envs: int = 1
+    """Parallel envs (gymnasium.vector); each vector step adds num_envs env steps."""
+    vectorization: Literal["sync", "async"] = "sync"
+    """Run the envs in this process ('sync') or one subprocess each ('async', for slow envs)."""
+    learning_starts: int = 1000
+    """Env steps of uniform random actions before the policy (plus noise) acts and updates begin."""
+    train_freq: int = 1
+    """Run an update phase every train_freq vector steps."""
+    gradient_steps: int = 1
+    """Gradient updates per update phase. Update-to-data ratio = gradient_steps / (train_freq * num_envs)."""
+    # --- replay
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions (FIFO)."""
+    batch_size: int = 256
+    """Transitions per gradient update."""
+    n_step: int = 1
+    """Bootstrapped n-step returns (1 = the one-step TD target); cut correctly at episode ends."""
+    # --- the update
+    gamma: float = 0.99
+    """Discount factor."""
+    tau: float = 0.005
+    """Target network update rate in (0, 1]: target <- (1 - tau) target + tau online; 1 = hard copy."""
+    target_update_period: int = 1
+    """Update the targets every this many gradient updates (TF-Agents; e.g. tau=1, period=200 for hard copies)."""
+    actor_lr: float = 1e-3
+    """Actor learning rate (Adam)."""
+    critic_lr: float = 1e-3
+    """Critic learning rate (Adam)."""
+    critic_loss: Literal["mse", "huber"] = "mse"
+    """Critic regression loss against the TD target."""
+    max_grad_norm: float | None = None
+    """Clip each network's gradient norm to this value (None: no clipping)."""
+    reward_scale: float = 1.0
+    """Multiply rewards by this in the TD target."""
+    hidden_sizes: tuple[int, ...] = (256, 256)
+    """Hidden layer sizes of the actor and critic MLPs."""
+    activation: Literal["relu", "tanh", "elu", "gelu", "silu", "leaky_relu"] = "relu"
+    """Hidden-layer activation."""
+    # --- exploration (normalised action units: 1.0 is half the action range)
+    noise: Literal["gaussian", "ou", "none"] = "gaussian"
+    """Exploration noise added to the policy's action: Gaussian, Ornstein-Uhlenbeck, or none."""
+    noise_sigma: float = 0.1
+    """Noise scale relative to the action range (fraction of (high - low) / 2); OU's max_sigma."""
+    noise_min_sigma: float | None = None
+    """Decay sigma linearly to this over noise_decay_period env steps (None: constant sigma)."""
+    noise_decay_period: int = 100_000
+    """Env steps over which sigma decays from noise_sigma to noise_min_sigma."""
+    ou_theta: float = 0.15
+    """Ornstein-Uhlenbeck mean-reversion rate theta."""
+    ou_mu: float = 0.0
+    """Ornstein-Uhlenbeck long-run mean mu."""
+    ou_dt: float = 1.0
+    """Ornstein-Uhlenbeck time step."""
+    # --- evaluation and logging
+    eval_interval: int = 1000
+    """Evaluate the deterministic policy every this many env steps (0: only at the end)."""
+    eval_episodes: int = 10
+    """Episodes per evaluation."""
+    target_return: float | None = None
+    """Mean eval return that counts as solved (None: the env's reward_threshold, if known)."""
+    stop_at_target: bool = False
+    """Stop training as soon as an evaluation reaches target_return."""
+    log_interval: int = 1000
+    """Write a metrics row (CSV + TensorBoard) every this many env steps."""
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise UserError(msg)
+
+        need(0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}")
+        need(0 <= self.gamma <= 1, f"gamma must be in [0, 1], got {self.gamma}")
+        for name in ("actor_lr", "critic_lr"):
+            need(getattr(self, name) > 0, f"{name} must be positive, got {getattr(self, name)}")
+        for name in (
+            "num_envs",
+            "train_freq",
+            "batch_size",
+            "buffer_size",
+            "n_step",
+            "target_update_period",
+            "eval_episodes",
+            "log_interval",
+        ):
+            need(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("learning_starts", "gradient_steps", "eval_interval", "noise_decay_period"):
+            need(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
+        need(
+            self.batch_size <= self.buffer_size,
+            f"batch_size ({self.batch_size}) is larger than buffer_size ({self.buffer_size})",
+        )
+        need(self.noise_sigma >= 0, f"noise_sigma must be >= 0, got {self.noise_sigma}")
+        need(self.max_grad_norm is None or self.max_grad_norm > 0, "max_grad_norm must be positive")
+        need(
+            len(self.hidden_sizes) >= 1 and min(self.hidden_sizes) >= 1,
+            "hidden_sizes must be positive",
+        )
+
+
+class OffPolicyAgent:
+    """An off-policy actor-critic agent and its training loop.
+
+    Subclasses set ``algo``, ``config_cls``, ``metric_names`` and ``checkpointed``, and define
+    ``build`` (networks, optimizers, ``self.targets``), ``policy`` and ``update``.
+    """
+
+    algo: ClassVar[str]
+    config_cls: ClassVar[type[OffPolicyConfig]]
+    metric_names: ClassVar[tuple[str, ...]]
+    checkpointed: ClassVar[tuple[str, ...]]  # attribute names of modules and optimizers to save
+    targets: TargetNetworks
+
+    def __init__(
+        self,
+        env: str = "Pendulum-v1",
+        config: OffPolicyConfig | None = None,
+        seed: int = 0,
+        run_dir: str | Path | None = None,
+        checkpoint_interval: int | None = None,
+        device: str = "cpu",
+    ):
+        self.config = config if config is not None else self.config_cls()
+        if not isinstance(self.config, self.config_cls):
+            raise UserError(f"{type(self).__name__} needs a {self.config_cls.__name__}")
+        self.env_id, self.seed, self.device = env, int(seed), torch.device(device)
+        self.checkpoint_interval = checkpoint_interval
+        cfg = self.config
+
+        probe = make_env(env)  # fails early, with a clear message, on an unknown env
+        name = self.algo.upper()
+        self.obs_dim = flat_box_dim(probe.observation_space, "observation", name)
+        self.scaler = ActionScaler(probe.action_space, name)
+        self.action_dim = int(probe.action_space.shape[0])
+        self.target_return = cfg.target_return
+        if self.target_return is None and probe.spec is not None:
+            self.target_return = probe.spec.reward_threshold or KNOWN_THRESHOLDS.get(probe.spec.id)
+        probe.close()
+
+        torch.manual_seed(seed)  # network initialisation
+        self.build(self.obs_dim, self.action_dim)
+        self.buffer = ReplayBuffer(
+            cfg.buffer_size, self.obs_dim, self.action_dim, cfg.num_envs, cfg.n_step, cfg.gamma,
+            seed=episode_seed(seed, 1), device=self.device,
+        )  # fmt: skip
+        self.noise = self._make_noise(episode_seed(seed, 2))
+        self.explore_generator = torch.Generator().manual_seed(episode_seed(seed, 3))
+
+        self.envs: Any = None  # made on first learn(); an agent loaded for eval needs none
+        self.eval_env: Any = None
+        self.obs: np.ndarray | None = None
+        self.global_step = self.vector_steps = self.num_updates = 0
+        self.episode_index = np.zeros(cfg.num_envs, dtype=np.int64)  # episode running in each env
+        self.episode_return = np.zeros(cfg.num_envs)
+        self.episode_length = np.zeros(cfg.num_envs, dtype=np.int64)
+        self.episodes_done = 0
+        self.recent_returns: deque[float] = deque(maxlen=20)
+        self.last_eval: EvalResult | None = None
+        self.last_eval_step = -1
+        self.best_eval_return = -math.inf
+        self.solved_at_step: int | None = None
+        self.wall_seconds = self.update_seconds = 0.0
+        self._metric_sums = torch.zeros(len(self.metric_names), device=self.device)
+        self._metric_count = 0
+        self.planned_total_steps: int | None = None  # the total the current learn() aims for
+        self.run_dir: Path | None = None
+        self.logger = None
+        self._resume_step: int | None = None
+        if run_dir is not None:
+            self.run_dir = create_run_dir(run_dir)
+
+    # ----------------------------------------------------------------- algorithm interface
+    def build(self, obs_dim: int, action_dim: int) -> None:
+        raise NotImplementedError
+
+    def policy(self, obs: torch.Tensor, deterministic: bool) -> torch.Tensor:
+        """Normalised actions in [-1, 1] for a batch of observations."""
+        raise NotImplementedError
+
+    def update(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """One gradient update; returns detached scalar tensors named by ``metric_names``."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- public API
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        """Actions in the env's units for one observation or a batch of them."""
+        obs_t = torch.as_tensor(np.asarray(obs, dtype=np.float32), device=self.device)
+        single = obs_t.ndim == 1
+        actions = self.policy(obs_t.unsqueeze(0) if single else obs_t, deterministic).cpu().numpy()
+        env_actions = self.scaler.to_env(actions)
+        return env_actions[0] if single else env_actions
+
+    def evaluate(
+        self, episodes: int | None = None, round_id: int | None = None, on_frame=None
+    ) -> EvalResult:
+        """Mean and std of return and length over ``episodes`` deterministic episodes."""
+        if self.eval_env is None:
+            self.eval_env = make_env(self.env_id, render_mode="rgb_array" if on_frame else None)
+        return evaluate_policy(
+            self.eval_env, self.act, episodes or self.config.eval_episodes, self.seed,
+            self.global_step if round_id is None else round_id, on_frame,
+        )  # fmt: skip
+
+    def learn(self, steps: int, progress: bool = False) -> OffPolicyAgent:
+        """Train for ``steps`` more env steps (evaluating, logging and checkpointing on the way)."""
+        if steps < 0:
+            raise UserError(f"steps must be >= 0, got {steps}")
+        cfg = self.config
+        end = self.global_step + steps
+        self.planned_total_steps = end
+        self._start()
+        bar = _ProgressBar(self.global_step, end) if progress else None
+        started = time.perf_counter()
+        try:
+            while self.global_step < end:
+                before = self.global_step
+                self._env_step()
+                if (
+                    self.global_step >= cfg.learning_starts
+                    and self.vector_steps % cfg.train_freq == 0
+                ):
+                    self._train(cfg.gradient_steps)
+                self.wall_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                self._periodic(before)
+                if bar is not None:
+                    bar.update(self)
+                if cfg.stop_at_target and self.solved_at_step is not None:
+                    break
+            self.wall_seconds += time.perf_counter() - started
+            self._finish()
+        finally:
+            if bar is not None:
+                bar.update(self, force=True)
+                bar.close()
+            if self.logger is not None:
+                self.logger.flush()
+        return self
+
+    def save(self, path: str | Path) -> Path:
+        """Write a full checkpoint (resumable) to ``path``, atomically."""
+        return ckpt.save_checkpoint(self.state_dict(), path)
+
+    def close(self) -> None:
+        for env in (self.envs, self.eval_env):
+            if env is not None:
+                env.close()
+        if self.logger is not None:
+            self.logger.close()
+            self.logger = None
+
+    # ----------------------------------------------------------------- the loop
+    def _start(self) -> None:
+        if self.envs is None:
+            self.envs = make_vector_env(
+                self.env_id, self.config.num_envs, self.config.vectorization
+            )
+        if self.run_dir is not None and self.logger is None:
+            from actorcritic.train.logging import RunLogger
+
+            self.logger = RunLogger(self.run_dir, list(self.metric_names), self._resume_step)
+            if self._resume_step is None:
+                write_json(self.run_dir / CONFIG, self.run_info())
+        if self.obs is None:
+            # A fresh start, or a resume: envs mid-episode start a fresh episode (the stored part of
+            # the old one stays, cut so that n-step windows end there); envs at an episode boundary
+            # replay exactly the reset the uninterrupted run would have made.
+            mid_episode = self.episode_length > 0
+            if mid_episode.any():
+                self.buffer.mark_episode_end(mid_episode)
+                self.episode_index[mid_episode] += 1
+                self.noise.reset(torch.as_tensor(mid_episode))
+            self.episode_return[:] = 0.0
+            self.episode_length[:] = 0
+            seeds = [episode_seed(self.seed, i, int(k)) for i, k in enumerate(self.episode_index)]
+            self.obs, _ = self.envs.reset(seed=seeds)
+
+    def _env_step(self) -> None:
+        cfg = self.config
+        if self.global_step < cfg.learning_starts:
+            actions = (
+                torch.rand((cfg.num_envs, self.action_dim), generator=self.explore_generator) * 2
+                - 1
+            )
+        else:
+            with torch.no_grad():
+                obs = torch.as_tensor(self.obs, dtype=torch.float32, device=self.device)
+                actions = self.policy(obs, deterministic=False)
+                actions = (actions + self.noise.sample(self.global_step)).clamp_(-1.0, 1.0)
+        actions = actions.cpu().numpy()
+        next_obs, rewards, terminated, truncated, _ = self.envs.step(self.scaler.to_env(actions))
+        if not (np.isfinite(next_obs).all() and np.isfinite(rewards).all()):
+            self._diverged("observation or reward")
+        # next_obs is the true final observation where an episode ended (autoreset is disabled).
+        self.buffer.add(self.obs, actions, rewards, next_obs, terminated, truncated)
+        self.vector_steps += 1
+        self.global_step += cfg.num_envs
+        self.episode_return += rewards
+        self.episode_length += 1
+        done = terminated | truncated
+        if done.any():
+            self._end_episodes(done)
+            seeds = [
+                episode_seed(self.seed, i, int(k)) if d else None
+                for i, (k, d) in enumerate(zip(self.episode_index, done, strict=True))
+            ]
+            reset_obs, _ = self.envs.reset(seed=seeds, options={"reset_mask": done})
+            next_obs = np.where(done[:, None], reset_obs, next_obs)
+        self.obs = next_obs
+
+    def _end_episodes(self, done: np.ndarray) -> None:
+        for i in np.flatnonzero(done):
+            ret, length = float(self.episode_return[i]), int(self.episode_length[i])
+            self.recent_returns.append(ret)
+            self.episodes_done += 1
+            if self.logger is not None:
+                self.logger.log_episode(self.global_step, int(i), ret, length)
+        self.episode_return[done] = 0.0
+        self.episode_length[done] = 0
+        self.episode_index[done] += 1
+        self.noise.reset(torch.as_tensor(done))
+
+    def _train(self, gradient_steps: int) -> None:
+        started = time.perf_counter()
+        for _ in range(gradient_steps):
+            metrics = self.update(self.buffer.sample(self.config.batch_size))
+            self._metric_sums += torch.stack([metrics[k] for k in self.metric_names])
+            self._metric_count += 1
+            self.num_updates += 1
+        self.update_seconds += time.perf_counter() - started
+
+    def _periodic(self, before: int) -> None:
+        cfg, step = self.config, self.global_step
+
+        def crossed(interval: int | None) -> bool:
+            return bool(interval) and step // interval > before // interval
+
+        evaluated = crossed(cfg.eval_interval)
+        if evaluated:
+            self._evaluate_and_track()
+        if evaluated or crossed(cfg.log_interval):
+            self._log(with_eval=evaluated)
+        if crossed(self.checkpoint_interval):
+            self._checkpoint()
+
+    def _evaluate_and_track(self) -> None:
+        result = self.evaluate()
+        self.last_eval, self.last_eval_step = result, self.global_step
+        if result.mean_return > self.best_eval_return:
+            self.best_eval_return = result.mean_return
+            if self.run_dir is not None:
+                self._check_finite()
+                ckpt.save_checkpoint(
+                    self.state_dict(include_buffer=False), self.run_dir / "checkpoints" / ckpt.BEST
+                )
+        if (
+            self.solved_at_step is None
+            and self.target_return is not None
+            and result.mean_return >= self.target_return
+        ):
+            self.solved_at_step = self.global_step
+
+    def _log(self, with_eval: bool) -> None:
+        means = (
+            self._metric_sums / max(1, self._metric_count)
+        ).tolist()  # the one host sync per log
+        if self._metric_count and not all(math.isfinite(m) for m in means):
+            self._diverged("loss")
+        row: dict[str, Any] = {
+            "step": self.global_step,
+            "wall_time": round(self.wall_seconds, 3),
+            "sps": round(self.global_step / self.wall_seconds, 1) if self.wall_seconds else 0.0,
+            "updates": self.num_updates,
+            "episodes": self.episodes_done,
+            "episodic_return": float(np.mean(self.recent_returns)) if self.recent_returns else None,
+            "episodic_length": None,
+        }
+        row.update(
+            {
+                k: (m if self._metric_count else None)
+                for k, m in zip(self.metric_names, means, strict=True)
+            }
+        )
+        ev = self.last_eval if with_eval else None
+        row.update({
+            "eval_return_mean": ev.mean_return if ev else None,
+            "eval_return_std": ev.std_return if ev else None,
+            "eval_length_mean": ev.mean_length if ev else None,
+            "eval_length_std": ev.std_length if ev else None,
+        })  # fmt: skip
+        self._metric_sums.zero_()
+        self._metric_count = 0
+        if self.logger is not None:
+            self.logger.log(row)
+
+    def _checkpoint(self) -> None:
+        if self.run_dir is None:
+            return
+        self._check_finite()
+        if self.logger is not None:
+            self.logger.flush()
+        ckpt.save_checkpoint(self.state_dict(), self.run_dir / "checkpoints" / ckpt.LATEST)
+
+    def _finish(self) -> None:
+        if self.last_eval_step != self.global_step:
+            self._evaluate_and_track()
+            self._log(with_eval=True)
+        if self.run_dir is None:
+            return
+        self._checkpoint()
+        from actorcritic.train.plots import plot_run
+
+        self.logger.flush()
+        plot_run(self.run_dir)
+        write_json(self.run_dir / SUMMARY, self.summary())
+
+    def _check_finite(self) -> None:
+        params = [p for m in self._modules().values() for p in m.parameters()]
+        if not bool(torch.stack([torch.isfinite(p).all() for p in params]).all()):
+            self._diverged("network parameters")
+
+    def _diverged(self, what: str) -> None:
+        kept = self.run_dir / "checkpoints" / ckpt.LATEST if self.run_dir is not None else None
+        where = f"; the last good checkpoint is kept at {kept}" if kept and kept.exists() else ""
+        raise TrainingDiverged(
+            f"NaN or inf in {what} at step {self.global_step}; training stopped{where}"
+        )
+
+    # ----------------------------------------------------------------- state
+    def run_info(self) -> dict[str, Any]:
+        return {
+            "algo": self.algo,
+            "env": self.env_id,
+            "seed": self.seed,
+            "total_steps": self.planned_total_steps,
+            "checkpoint_interval": self.checkpoint_interval,
+            "config": config_to_dict(self.config),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        ev = self.last_eval
+        return {
+            "algo": self.algo,
+            "env": self.env_id,
+            "seed": self.seed,
+            "total_steps": self.global_step,
+            "final_eval_mean_return": ev.mean_return if ev else None,
+            "final_eval_std_return": ev.std_return if ev else None,
+            "best_eval_mean_return": self.best_eval_return if ev else None,
+            "target_return": self.target_return,
+            "solved_at_step": self.solved_at_step,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "num_updates": self.num_updates,
+            "updates_per_second": round(self.num_updates / self.update_seconds, 1)
+            if self.update_seconds
+            else None,
+            "steps_per_second": round(self.global_step / self.wall_seconds, 1)
+            if self.wall_seconds
+            else None,
+        }
+
+    def _modules(self) -> dict[str, nn.Module]:
+        return {
+            k: getattr(self, k)
+            for k in self.checkpointed
+            if isinstance(getattr(self, k), nn.Module)
+        }
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {
+            k: getattr(self, k)
+            for k in self.checkpointed
+            if isinstance(getattr(self, k), torch.optim.Optimizer)
+        }
+
+    def state_dict(self, include_buffer: bool = True) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "format": CHECKPOINT_FORMAT,
+            **self.run_info(),
+            "modules": {k: m.state_dict() for k, m in self._modules().items()},
+            "optimizers": {k: o.state_dict() for k, o in self._optimizers().items()},
+            "targets": self.targets.state_dict(),
+            "noise": self.noise.state_dict(),
+            "rng": {"explore": self.explore_generator.get_state(), "torch": torch.get_rng_state()},
+            "counters": {
+                "global_step": self.global_step,
+                "vector_steps": self.vector_steps,
+                "num_updates": self.num_updates,
+                "episode_index": self.episode_index.tolist(),
+                "episode_length": self.episode_length.tolist(),
+                "episodes_done": self.episodes_done,
+                "recent_returns": list(self.recent_returns),
+                "best_eval_return": self.best_eval_return,
+                "solved_at_step": self.solved_at_step,
+                "last_eval": [self.last_eval.returns, self.last_eval.lengths]
+                if self.last_eval
+                else None,
+                "last_eval_step": self.last_eval_step,
+                "wall_seconds": self.wall_seconds,
+                "update_seconds": self.update_seconds,
+            },
+            "logger_step": self.global_step,  # rows after this are dropped on resume
+        }
+        if include_buffer:
+            state["buffer"] = self.buffer.state_dict()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, m in self._modules().items():
+            m.load_state_dict(state["modules"][k])
+        for k, o in self._optimizers().items():
+            o.load_state_dict(state["optimizers"][k])
+        self.targets.load_state_dict(state["targets"])
+        self.noise.load_state_dict(state["noise"])
+        self.explore_generator.set_state(state["rng"]["explore"])
+        torch.set_rng_state(state["rng"]["torch"])
+        c = state["counters"]
+        self.global_step, self.vector_steps, self.num_updates = (
+            c["global_step"],
+            c["vector_steps"],
+            c["num_updates"],
+        )
+        self.episode_index = np.asarray(c["episode_index"], dtype=np.int64)
+        self.episode_length = np.asarray(c["episode_length"], dtype=np.int64)
+        self.episodes_done = c["episodes_done"]
+        self.recent_returns.extend(c["recent_returns"])
+        self.best_eval_return, self.solved_at_step = c["best_eval_return"], c["solved_at_step"]
+        self.last_eval = EvalResult(*c["last_eval"]) if c["last_eval"] else None
+        self.last_eval_step = c["last_eval_step"]
+        self.wall_seconds, self.update_seconds = c["wall_seconds"], c["update_seconds"]
+        self.planned_total_steps = state.get("total_steps")
+        self.checkpoint_interval = state.get("checkpoint_interval")
+        if "buffer" in state:
+            self.buffer.load_state_dict(state["buffer"])
+        self.obs = None  # the next learn() starts fresh episodes where one was in progress
+
+    def resume_in(self, run_dir: str | Path, checkpoint_interval: int | None = None) -> None:
+        """Continue logging and checkpointing into an existing run directory."""
+        self.run_dir = Path(run_dir)
+        self._resume_step = self.global_step
+        if checkpoint_interval is not None:
+            self.checkpoint_interval = checkpoint_interval
+
+    def _make_noise(self, seed: int) -> ActionNoise:
+        cfg = self.config
+        common = {"seed": seed, "device": self.device}
+        decay = {"min_sigma": cfg.noise_min_sigma, "decay_period": cfg.noise_decay_period}
+        if cfg.noise == "gaussian":
+            return GaussianNoise(cfg.num_envs, self.action_dim, cfg.noise_sigma, **decay, **common)
+        if cfg.noise == "ou":
+            return OrnsteinUhlenbeckNoise(
+                cfg.num_envs, self.action_dim, cfg.noise_sigma, **decay,
+                theta=cfg.ou_theta, mu=cfg.ou_mu, dt=cfg.ou_dt, **common,
+            )  # fmt: skip
+        return ActionNoise(cfg.num_envs, self.action_dim, **common)
+
+
+class _ProgressBar:
+    """A rich progress bar: steps, SPS, last episodic return, last eval."""
+
+    def __init__(self, start: int, end: int):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("steps"),
+            TextColumn("{task.fields[sps]:>6} SPS"),
+            TextColumn("return {task.fields[ret]}"),
+            TextColumn("eval {task.fields[eval]}"),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        self.task = self.progress.add_task(
+            "train", total=end, completed=start, sps="-", ret="-", eval="-"
+        )
+        self.progress.start()
+        self.last_refresh = 0.0
+
+    def update(self, agent: OffPolicyAgent, force: bool = False) -> None:
+        now = time.perf_counter()
+        if now - self.last_refresh < 0.1 and not force:
+            return
+        self.last_refresh = now
+        sps = f"{agent.global_step / agent.wall_seconds:.0f}" if agent.wall_seconds else "-"
+        ret = f"{agent.recent_returns[-1]:.1f}" if agent.recent_returns else "-"
+        ev = f"{agent.last_eval.mean_return:.1f}" if agent.last_eval else "-"
+        self.progress.update(self.task, completed=agent.global_step, sps=sps, ret=ret, eval=ev)
+
+    def close(self) -> None:
+        self.progress.stop()

@@ -1,0 +1,51 @@
+"""Run directories: ``runs/<env>__<algo>__seed<seed>__<timestamp>/`` unless the user names one."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from actorcritic.errors import UserError
+
+CONFIG, METRICS, EPISODES, SUMMARY = "config.json", "metrics.csv", "episodes.csv", "summary.json"
+
+
+def default_run_dir(env_id: str, algo: str, seed: int, root: str | Path = "runs") -> Path:
+    env_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", env_id)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{env_name}__{algo}__seed{seed}__{stamp}"
+    suffix = 1
+    while path.exists():  # two runs started in the same second
+        suffix += 1
+        path = Path(root) / f"{env_name}__{algo}__seed{seed}__{stamp}-{suffix}"
+    return path
+
+
+def create_run_dir(path: str | Path) -> Path:
+    """Create a new run directory; an existing non-empty one is never reused or overwritten."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UserError(
+            f"run directory '{path}' already exists and is not empty; "
+            "resume it with `actorcritic train --resume` or choose another --run-dir"
+        )
+    (path / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (path / "plots").mkdir(exist_ok=True)
+    return path
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def read_json(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"missing file '{path}'") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"corrupt JSON in '{path}': {e}") from None
