@@ -64,5 +64,9 @@ def make_vector_env(
 
 
 def episode_seed(seed: int, *keys: int) -> int:
-    """A reproducible 32-bit seed for one episode, from the run seed and e.g. (env index, episode)."""
-    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0])
+    """A reproducible 32-bit seed for one episode, from the run seed and e.g. (env index, episode).
+
+    Negative keys are allowed (taken as 64-bit two's complement).
+    """
+    entropy = [int(k) & 0xFFFF_FFFF_FFFF_FFFF for k in (seed, *keys)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])

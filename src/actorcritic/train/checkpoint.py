@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -51,7 +52,11 @@ def load_checkpoint(path: str | Path, which: str = LATEST) -> dict:
     """Load a checkpoint safely: tensors and plain containers only, no code is executed."""
     file = resolve_checkpoint(path, which)
     try:
-        state = torch.load(file, map_location="cpu", weights_only=True)
+        with (
+            warnings.catch_warnings()
+        ):  # torch warns about odd pickle protocols before refusing them
+            warnings.simplefilter("ignore")
+            state = torch.load(file, map_location="cpu", weights_only=True)
     except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError, OSError) as e:
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(

@@ -1,0 +1,210 @@
+"""The `actorcritic` command: a working path through train/eval/plot/resume, and every bad input
+giving one `error:` line, exit code 2, and nothing overwritten."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from actorcritic.cli import main
+
+TINY = ["--total-steps", "300", "--learning-starts", "100", "--batch-size", "32", "--hidden-sizes", "16", "16",
+        "--eval-interval", "150", "--eval-episodes", "2", "--no-progress"]  # fmt: skip
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code: int, err: str, *words: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word.lower() in lines[0].lower(), (word, lines[0])
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("cli") / "run"
+    assert (
+        main(
+            [
+                "train",
+                "ddpg",
+                "--run-dir",
+                str(run_dir),
+                "--seed",
+                "1",
+                "--checkpoint-interval",
+                "200",
+                *TINY,
+            ]
+        )
+        == 0
+    )
+    return run_dir
+
+
+def test_train_writes_a_complete_run_directory(trained_run):
+    for name in ("config.json", "metrics.csv", "episodes.csv", "summary.json", "checkpoints/latest.pt",
+                 "checkpoints/best.pt", "plots/returns.png", "plots/losses.png"):  # fmt: skip
+        assert (trained_run / name).is_file(), name
+    assert any(p.name.startswith("events.out.tfevents") for p in trained_run.iterdir())
+    summary = json.loads((trained_run / "summary.json").read_text())
+    keys = {"algo", "env", "seed", "total_steps", "final_eval_mean_return", "final_eval_std_return",
+            "best_eval_mean_return", "solved_at_step", "wall_seconds", "updates_per_second"}  # fmt: skip
+    assert keys <= summary.keys()
+    assert summary["algo"] == "ddpg" and summary["total_steps"] == 300 and summary["seed"] == 1
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["config"]["hidden_sizes"] == [16, 16] and config["config"]["batch_size"] == 32
+
+
+def test_eval_json_and_text(trained_run, capsys):
+    code, out, _ = run_cli(capsys, "eval", trained_run, "--episodes", "2", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["episodes"] == 2 and result["step"] == 300 and result["mean_length"] == 200
+    code, out, _ = run_cli(capsys, "eval", trained_run, "--episodes", "1", "--checkpoint", "best")
+    assert code == 0 and "return" in out
+
+
+def test_plot_overlays_runs(trained_run, tmp_path, capsys):
+    out_file = tmp_path / "cmp.png"
+    code, _, _ = run_cli(capsys, "plot", trained_run, trained_run, "-o", out_file)
+    assert code == 0 and out_file.stat().st_size > 0
+
+
+def test_resume_continues_to_a_new_total(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["train", "--run-dir", str(run_dir), *TINY]) == 0
+    code, out, _ = run_cli(
+        capsys, "train", "--resume", run_dir, "--total-steps", "400", "--no-progress"
+    )
+    assert code == 0, out
+    assert json.loads((run_dir / "summary.json").read_text())["total_steps"] == 400
+    code, out, _ = run_cli(capsys, "train", "--resume", run_dir, "--no-progress")
+    assert code == 0 and "nothing to do" in out
+
+
+def test_config_file_sets_fields_and_flags_override(tmp_path, capsys):
+    cfg = tmp_path / "ddpg.yaml"
+    cfg.write_text(
+        "tau: 0.02\nactor_lr: 0.0003\nnoise: ou\ntotal_steps: 200\nenv: toy_envs:TruncatingEnv\n"
+    )
+    run_dir = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "--config", cfg, "--actor-lr", "0.0005", "--run-dir", run_dir,
+                           "--learning-starts", "50", "--eval-interval", "0", "--eval-episodes", "1", "--no-progress")  # fmt: skip
+    assert code == 0, err
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["env"] == "toy_envs:TruncatingEnv"
+    assert saved["config"]["tau"] == 0.02 and saved["config"]["noise"] == "ou"
+    assert saved["config"]["actor_lr"] == 0.0005  # the flag wins over the file
+    assert json.loads((run_dir / "summary.json").read_text())["total_steps"] == 200
+
+
+BAD_INPUTS = [
+    (["train", "--env", "NoSuchEnv-v9"], ["unknown environment"]),
+    (["train", "--env", "CartPole-v1"], ["continuous"]),
+    (["train", "--env", "no_such_module:Env"], ["cannot import"]),
+    (["train", "--tau", "0"], ["tau"]),
+    (["train", "--tau", "1.5"], ["tau"]),
+    (["train", "--actor-lr", "-0.001"], ["actor_lr"]),
+    (["train", "--critic-lr", "-1"], ["critic_lr"]),
+    (["train", "--batch-size", "512", "--buffer-size", "256"], ["batch_size"]),
+    (["train", "--tau", "abc"], ["tau"]),
+    (["train", "--no-such-flag", "1"], ["unrecognized"]),
+    (["train", "sac"], ["unknown algorithm"]),
+    (["eval", "does/not/exist"], ["no such"]),
+    (["train", "--resume", "does/not/exist"], ["no such"]),
+    (["plot", "does/not/exist"], ["no such"]),
+    (["frobnicate"], ["unknown command"]),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_error_line(args, words, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may be created where the user runs it
+    code, _, err = run_cli(capsys, *args)
+    assert_user_error(code, err, *words)
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("bad.toml", "tau = [1, 2\n", ["malformed"]),
+        ("bad.yaml", "tau: [1, 2\n", ["malformed"]),
+        ("bad.json", '{"tau": ', ["malformed"]),
+        ("list.yaml", "- 1\n- 2\n", ["malformed"]),
+        ("unknown.toml", "taux = 0.1\n", ["unknown", "taux"]),
+        ("bad.ini", "tau=0.1\n", [".toml"]),
+        ("badtau.toml", "tau = 3.0\n", ["tau"]),
+    ],
+)
+def test_bad_config_file(name, text, words, tmp_path, capsys):
+    path = tmp_path / name
+    path.write_text(text)
+    code, _, err = run_cli(capsys, "train", "--config", path)
+    assert_user_error(code, err, *words)
+
+
+def test_missing_config_file(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train", "--config", tmp_path / "nope.toml")
+    assert_user_error(code, err, "not found")
+
+
+def test_existing_run_dir_is_never_overwritten(trained_run, capsys):
+    before = tree_digest(trained_run)
+    code, _, err = run_cli(capsys, "train", "--run-dir", trained_run, *TINY)
+    assert_user_error(code, err, "already exists")
+    assert tree_digest(trained_run) == before
+
+
+def test_corrupt_checkpoint_and_run_dir(tmp_path, capsys, trained_run):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x80\x04garbage that is not a checkpoint")
+    code, _, err = run_cli(capsys, "eval", bad)
+    assert_user_error(code, err, "corrupt")
+
+    run_copy = tmp_path / "run"
+    (run_copy / "checkpoints").mkdir(parents=True)
+    data = (trained_run / "checkpoints" / "latest.pt").read_bytes()
+    (run_copy / "checkpoints" / "latest.pt").write_bytes(data[: len(data) // 2])  # truncated file
+    code, _, err = run_cli(capsys, "train", "--resume", run_copy)
+    assert_user_error(code, err, "checkpoint")
+
+    not_a_run = tmp_path / "empty"
+    not_a_run.mkdir()
+    code, _, err = run_cli(capsys, "eval", not_a_run)
+    assert_user_error(code, err, "no checkpoint")
+
+    torch.save({"hello": 1}, tmp_path / "other.pt")
+    code, _, err = run_cli(capsys, "eval", tmp_path / "other.pt")
+    assert_user_error(code, err, "not an actorcritic checkpoint")
+
+
+def test_console_script_prints_one_error_line(tmp_path):
+    """The installed entry point, in a real process: no traceback, exit code 2."""
+    exe = Path(sys.executable).with_name("actorcritic")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "actorcritic.cli"]
+    proc = subprocess.run([*cmd, "train", "--tau", "2"], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": ""}, timeout=120)  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["error: tau must be in (0, 1], got 2.0"]
