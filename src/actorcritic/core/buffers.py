@@ -146,7 +146,8 @@ class ReplayBuffer:
 
     def load_state_dict(self, state: dict) -> None:
         n = state["obs"].shape[0]
-        if state["obs"].shape[1:] != self.obs.shape[1:] or n > self.rows:
+        expected_rows = self.rows if state["full"] else int(state["pos"])
+        if state["obs"].shape[1:] != self.obs.shape[1:] or n != expected_rows:
             raise ValueError(
                 f"replay buffer shape {tuple(state['obs'].shape)} does not fit {tuple(self.obs.shape)}"
             )

@@ -1,0 +1,196 @@
+"""MLPs, actor and critic (core/networks.py) and the optimizer helpers (core/optim.py)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from actorcritic.core.networks import ACTIVATIONS, DeterministicActor, QCritic, mlp
+from actorcritic.core.optim import gradient_step, make_adam
+from actorcritic.errors import UserError
+
+# --------------------------------------------------------------------------- mlp
+
+
+@pytest.mark.parametrize("hidden", [(), (16,), (32, 8), (5, 6, 7)])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_mlp_layer_sizes_and_activation(hidden, activation):
+    net = mlp(3, hidden, 2, activation)
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    sizes = [3, *hidden, 2]
+    want = [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
+    assert [(lin.in_features, lin.out_features) for lin in linears] == want
+    acts = [m for m in net if not isinstance(m, nn.Linear)]
+    assert len(acts) == len(hidden)
+    assert all(type(a) is ACTIVATIONS[activation] for a in acts)
+    assert isinstance(net[-1], nn.Linear)  # no activation after the output layer
+
+
+def test_mlp_forward_is_linear_activation_chain():
+    torch.manual_seed(0)
+    net = mlp(4, (6, 5), 3, "tanh")
+    x = torch.randn(7, 4)
+    w = [m for m in net if isinstance(m, nn.Linear)]
+    h = torch.tanh(x @ w[0].weight.T + w[0].bias)
+    h = torch.tanh(h @ w[1].weight.T + w[1].bias)
+    want = h @ w[2].weight.T + w[2].bias
+    torch.testing.assert_close(net(x), want)
+
+
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    [
+        ("relu", torch.relu),
+        ("elu", nn.functional.elu),
+        ("gelu", nn.functional.gelu),
+        ("silu", nn.functional.silu),
+        ("leaky_relu", nn.functional.leaky_relu),
+    ],
+)
+def test_activation_names_map_to_the_right_function(name, fn):
+    x = torch.linspace(-3, 3, 13)
+    torch.testing.assert_close(ACTIVATIONS[name]()(x), fn(x))
+
+
+@pytest.mark.parametrize("bad", ["sigmoid", "ReLU", "", "softmax"])
+def test_unknown_activation_is_a_user_error(bad):
+    with pytest.raises(UserError, match="activation"):
+        mlp(3, (4,), 2, bad)
+    with pytest.raises(UserError):
+        DeterministicActor(3, 2, (4,), bad)
+
+
+# --------------------------------------------------------------------------- actor and critic
+
+
+def test_deterministic_actor_output_shape_and_range():
+    torch.manual_seed(0)
+    actor = DeterministicActor(5, 3, (32, 32))
+    obs = torch.randn(64, 5) * 100  # large inputs saturate tanh but never leave [-1, 1]
+    out = actor(obs)
+    assert out.shape == (64, 3)
+    assert out.abs().max() <= 1.0
+    torch.testing.assert_close(out, torch.tanh(actor.net(obs)))
+    assert actor(torch.randn(5)).shape == (3,)  # unbatched works too
+
+
+def test_qcritic_shape_and_concatenation_order():
+    torch.manual_seed(0)
+    critic = QCritic(4, 2, (16,), "relu")
+    obs, act = torch.randn(10, 4), torch.randn(10, 2)
+    q = critic(obs, act)
+    assert q.shape == (10,)
+    first, last = critic.net[0], critic.net[2]
+    # Observation first, then action: the first obs_dim input columns multiply the observation.
+    h = torch.relu(obs @ first.weight[:, :4].T + act @ first.weight[:, 4:].T + first.bias)
+    torch.testing.assert_close(q, (h @ last.weight.T + last.bias).squeeze(-1))
+    assert critic(obs[:1], act[:1]).shape == (1,)
+
+
+# --------------------------------------------------------------------------- optim
+
+
+def actor_critic(seed=0):
+    torch.manual_seed(seed)
+    return DeterministicActor(4, 2, (16, 16)), QCritic(4, 2, (16, 16))
+
+
+def test_make_adam_first_step_moves_each_weight_by_lr_against_the_gradient_sign():
+    """Adam's first step: m_hat / sqrt(v_hat) = g / |g|, so delta = -lr * sign(g) (for |g| >> eps)."""
+    _, critic = actor_critic()
+    params = list(critic.parameters())
+    lr = 1e-3
+    optim = make_adam(params, lr)
+    assert isinstance(optim, torch.optim.Adam)
+    assert optim.param_groups[0]["lr"] == lr
+    obs, act = torch.randn(32, 4), torch.randn(32, 2)
+    loss = (critic(obs, act) - 1.0).pow(2).mean()
+    grads = torch.autograd.grad(loss, params, retain_graph=True)
+    before = [p.detach().clone() for p in params]
+    gradient_step(optim, loss, params)
+    for p, b, g in zip(params, before, grads, strict=True):
+        big = g.abs() > 1e-5  # where eps = 1e-8 is negligible
+        torch.testing.assert_close((p - b)[big], -lr * g.sign()[big], rtol=1e-3, atol=1e-7)
+
+
+def test_gradient_step_on_actor_loss_leaves_critic_untouched():
+    actor, critic = actor_critic()
+    actor_params = list(actor.parameters())
+    optim = make_adam(actor_params, 1e-2)
+    obs = torch.randn(32, 4)
+    critic_before = copy.deepcopy(critic.state_dict())
+    actor_before = [p.detach().clone() for p in actor_params]
+    loss = -critic(obs, actor(obs)).mean()
+    gradient_step(optim, loss, actor_params)
+    assert all(p.grad is None for p in critic.parameters())
+    for k, v in critic.state_dict().items():
+        assert torch.equal(v, critic_before[k]), k
+    assert all(p.grad is not None for p in actor_params)
+    assert any(not torch.equal(p, b) for p, b in zip(actor_params, actor_before, strict=True))
+
+
+def test_gradient_step_gradients_match_autograd_on_the_same_loss():
+    actor, critic = actor_critic(1)
+    params = list(actor.parameters())
+    obs = torch.randn(16, 4)
+    loss = -critic(obs, actor(obs)).mean()
+    want = torch.autograd.grad(loss, params, retain_graph=True)
+    gradient_step(torch.optim.SGD(params, lr=0.0), loss, params)
+    for p, g in zip(params, want, strict=True):
+        torch.testing.assert_close(p.grad, g)
+
+
+def total_norm(tensors) -> float:
+    return torch.sqrt(sum((t.double() ** 2).sum() for t in tensors)).item()
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5])
+def test_max_grad_norm_bounds_the_applied_gradient(fraction):
+    actor, critic = actor_critic(2)
+    params = list(actor.parameters())
+    obs = torch.randn(32, 4)
+    loss = -critic(obs, actor(obs)).mean()
+    grads = torch.autograd.grad(loss, params, retain_graph=True)
+    norm = total_norm(grads)
+    assert norm > 0
+    max_norm = fraction * norm
+    lr = 0.5
+    before = [p.detach().clone() for p in params]
+    gradient_step(torch.optim.SGD(params, lr=lr), loss, params, max_grad_norm=max_norm)
+    applied = [(b - p.detach()) / lr for p, b in zip(params, before, strict=True)]  # plain SGD
+    assert total_norm(applied) == pytest.approx(max_norm, rel=1e-4)
+    assert total_norm(applied) <= max_norm * (1 + 1e-4)
+    scale = max_norm / norm  # clipping rescales, it keeps the direction
+    for a, g in zip(applied, grads, strict=True):
+        torch.testing.assert_close(a, scale * g, rtol=1e-3, atol=1e-6)
+    assert total_norm([p.grad for p in params]) <= max_norm * (1 + 1e-4)
+
+
+def test_max_grad_norm_above_the_norm_leaves_the_gradient_alone():
+    actor, critic = actor_critic(3)
+    params = list(actor.parameters())
+    obs = torch.randn(32, 4)
+    loss = -critic(obs, actor(obs)).mean()
+    grads = torch.autograd.grad(loss, params, retain_graph=True)
+    before = [p.detach().clone() for p in params]
+    gradient_step(
+        torch.optim.SGD(params, lr=1.0), loss, params, max_grad_norm=10 * total_norm(grads)
+    )
+    for p, b, g in zip(params, before, grads, strict=True):
+        torch.testing.assert_close(b - p.detach(), g, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_step_clears_stale_gradients():
+    actor, critic = actor_critic(4)
+    params = list(actor.parameters())
+    for p in params:
+        p.grad = torch.full_like(p, 1e3)  # leftovers from elsewhere must not accumulate
+    obs = torch.randn(8, 4)
+    loss = -critic(obs, actor(obs)).mean()
+    want = torch.autograd.grad(loss, params, retain_graph=True)
+    gradient_step(torch.optim.SGD(params, lr=0.0), loss, params)
+    for p, g in zip(params, want, strict=True):
+        torch.testing.assert_close(p.grad, g)
