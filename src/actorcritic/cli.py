@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import torch
 import tyro
 
 from actorcritic.config import config_from_dict, load_config_file
@@ -51,6 +52,8 @@ class TrainArgs(Generic[C]):
     """A .toml, .yaml or .json file of settings; flags given on the command line override it."""
     device: str = "cpu"
     """Torch device: cpu or cuda."""
+    threads: int | None = None
+    """Torch CPU threads (default: torch's choice). 1 is fastest when other work shares the cores."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -67,6 +70,8 @@ class ResumeArgs:
     """Checkpoint interval (default: the run's original one)."""
     device: str = "cpu"
     """Torch device."""
+    threads: int | None = None
+    """Torch CPU threads (default: torch's choice)."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -162,6 +167,7 @@ def cmd_train(args: list[str]) -> int:
     default = TrainArgs(algo_config=base_config, **train_values)
     parsed: TrainArgs = _cli(TrainArgs[cls.config_cls], args, f"actorcritic train {algo}", default)
 
+    _set_threads(parsed.threads)
     run_dir = parsed.run_dir or default_run_dir(parsed.env, algo, parsed.seed)
     agent = cls(parsed.env, parsed.algo_config, seed=parsed.seed, run_dir=run_dir,
                 checkpoint_interval=parsed.checkpoint_interval, device=parsed.device)  # fmt: skip
@@ -174,6 +180,7 @@ def cmd_train(args: list[str]) -> int:
 
 def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = _cli(ResumeArgs, args, "actorcritic train --resume")
+    _set_threads(parsed.threads)
     agent = load(parsed.resume, LATEST, parsed.device)
     planned = agent.planned_total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
@@ -190,19 +197,29 @@ def cmd_resume(args: list[str]) -> int:
     return 0
 
 
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise UserError(f"threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+
+
 def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
     try:
         agent.learn(steps, progress=progress)
     finally:
         agent.close()
     s = agent.summary()
-    solved = (
-        f"solved at step {s['solved_at_step']}" if s["solved_at_step"] is not None else "not solved"
-    )
+    if s["target_return"] is None:
+        solved = "no target return known for this env (set --target-return)"
+    elif s["solved_at_step"] is None:
+        solved = f"not solved (target {s['target_return']})"
+    else:
+        solved = f"solved at step {s['solved_at_step']} (target {s['target_return']})"
     print(
         f"done: {s['total_steps']} steps in {s['wall_seconds']:.0f}s; final eval "
         f"{s['final_eval_mean_return']:.1f} ± {s['final_eval_std_return']:.1f}; best "
-        f"{s['best_eval_mean_return']:.1f}; {solved} (target {s['target_return']})"
+        f"{s['best_eval_mean_return']:.1f}; {solved}"
     )
     print(f"run directory: {agent.run_dir}")
     print(
@@ -213,7 +230,7 @@ def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
 
 def cmd_eval(args: list[str]) -> int:
     parsed: EvalArgs = _cli(EvalArgs, args, "actorcritic eval")
-    which = f"{parsed.checkpoint}.pt"
+    which = parsed.checkpoint
     agent = load(parsed.run_dir, which)
     if parsed.seed is not None:
         agent.seed = parsed.seed
@@ -268,7 +285,7 @@ USAGE = """usage: actorcritic {train,eval,plot} ...
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
   train --resume RUN_DIR     resume an interrupted run
-  eval RUN_DIR [--episodes N] [--json]
+  eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best] [--seed S]
   plot RUN_DIR... [-o FILE]  overlay learning curves
 """
 
@@ -293,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(
             "error: interrupted; resume with `actorcritic train --resume RUN_DIR`", file=sys.stderr

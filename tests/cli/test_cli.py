@@ -135,7 +135,11 @@ BAD_INPUTS = [
     (["train", "--resume", "does/not/exist"], ["no such"]),
     (["plot", "does/not/exist"], ["no such"]),
     (["frobnicate"], ["unknown command"]),
+    (["train", "--device", "gpu"], ["unknown device"]),
+    (["train", "--threads", "0"], ["threads"]),
 ]
+if not torch.cuda.is_available():
+    BAD_INPUTS.append((["train", "--device", "cuda"], ["cuda"]))
 
 
 @pytest.mark.parametrize(("args", "words"), BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
@@ -208,3 +212,26 @@ def test_console_script_prints_one_error_line(tmp_path):
                           env={**os.environ, "PYTHONPATH": ""}, timeout=120)  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == ["error: tau must be in (0, 1], got 2.0"]
+
+
+def test_user_env_module_in_the_current_directory(tmp_path, capsys, monkeypatch):
+    """`--env mymodule:Class` finds a module next to the user, as `python -m` would."""
+    (tmp_path / "my_pendulum.py").write_text(
+        "from gymnasium.envs.classic_control.pendulum import PendulumEnv\n"
+        "from gymnasium.wrappers import TimeLimit\n"
+        "class Short(TimeLimit):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(PendulumEnv(), max_episode_steps=50)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    code, _, err = run_cli(capsys, "train", "--env", "my_pendulum:Short", "--run-dir", "r", *TINY)
+    assert code == 0, err
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["env"] == "my_pendulum:Short"
+
+
+def test_gymnasium_module_colon_env_id_syntax(tmp_path, capsys):
+    code, _, err = run_cli(
+        capsys, "train", "--env", "gymnasium:Pendulum-v1", "--run-dir", tmp_path / "r", *TINY
+    )
+    assert code == 0, err

@@ -9,6 +9,9 @@ after a resume.
 from __future__ import annotations
 
 import importlib
+import os
+import re
+import sys
 from collections.abc import Callable
 
 import gymnasium as gym
@@ -22,6 +25,10 @@ _EXTRAS = {"mujoco": "mujoco", "box2d": "box2d"}
 
 def _make_user_env(spec: str, **kwargs) -> gym.Env:
     module_name, _, class_name = spec.partition(":")
+    if re.fullmatch(r".+-v\d+", class_name):  # Gymnasium's own "module:EnvId" (import, then make)
+        return _make_registered(spec, **kwargs)
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.append(os.getcwd())  # like `python -m`: a module next to the user is found
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
@@ -42,6 +49,10 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     """One env from a registered id (``Pendulum-v1``) or ``module.path:Class``."""
     if ":" in env_id and "/" not in env_id.split(":")[0]:
         return _make_user_env(env_id, **kwargs)
+    return _make_registered(env_id, render_mode, **kwargs)
+
+
+def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     try:
         return gym.make(env_id, render_mode=render_mode, **kwargs)
     except gym.error.DependencyNotInstalled as e:
@@ -50,6 +61,8 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
         raise UserError(f"env '{env_id}' needs an optional dependency{hint} ({e})") from None
     except gym.error.Error as e:
         raise UserError(f"unknown environment '{env_id}': {e}") from None
+    except ModuleNotFoundError as e:
+        raise UserError(f"cannot import module for env '{env_id}': {e}") from None
 
 
 def make_vector_env(

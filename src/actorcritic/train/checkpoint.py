@@ -35,8 +35,12 @@ def save_checkpoint(state: dict, path: str | Path) -> Path:
 
 
 def resolve_checkpoint(path: str | Path, which: str = LATEST) -> Path:
-    """A checkpoint file, or a run directory whose ``checkpoints/<which>`` is used."""
+    """A checkpoint file, or a run directory whose ``checkpoints/<which>`` is used.
+
+    ``which`` is "latest" or "best" (with or without ".pt").
+    """
     path = Path(path)
+    which = which if which.endswith(".pt") else f"{which}.pt"
     if path.is_dir():
         candidate = path / "checkpoints" / which
         if not candidate.is_file():
@@ -51,17 +55,14 @@ def load_checkpoint(path: str | Path, which: str = LATEST) -> dict:
     """Load a checkpoint safely: tensors and plain containers only, no code is executed."""
     file = resolve_checkpoint(path, which)
     try:
-        with (
-            warnings.catch_warnings()
-        ):  # torch warns about odd pickle protocols before refusing them
+        # torch warns about unusual pickle protocols before refusing them; the error says enough.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             state = torch.load(file, map_location="cpu", weights_only=True)
-    except (
-        Exception
-    ) as e:  # torch.load raises many types on a torn or foreign file; all mean "corrupt"
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    except Exception as e:  # torch.load raises many types on a torn or foreign file
+        kind = type(e).__name__
         raise UserError(
-            f"cannot read checkpoint '{file}': corrupt or not a checkpoint ({first_line})"
+            f"cannot read checkpoint '{file}': corrupt or not a checkpoint ({kind})"
         ) from None
     if not isinstance(state, dict) or "algo" not in state or "format" not in state:
         raise UserError(f"'{file}' is not an actorcritic checkpoint")

@@ -81,7 +81,12 @@ class RunLogger:
         self._metrics.writerow({k: ("" if v is None else v) for k, v in row.items()})
         step = int(row["step"])
         for key, value in row.items():
-            if key in ("step", "wall_time") or value is None or value != value:
+            # Episodic return and length go to TensorBoard once per episode (log_episode), not here.
+            if (
+                key in ("step", "wall_time", "episodic_return", "episodic_length")
+                or value is None
+                or value != value
+            ):
                 continue
             self.tb.add_scalar(self._tag(key), value, step)
 

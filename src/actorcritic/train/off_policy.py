@@ -169,7 +169,7 @@ class OffPolicyAgent:
         self.config = config if config is not None else self.config_cls()
         if not isinstance(self.config, self.config_cls):
             raise UserError(f"{type(self).__name__} needs a {self.config_cls.__name__}")
-        self.env_id, self.seed, self.device = env, int(seed), torch.device(device)
+        self.env_id, self.seed, self.device = env, int(seed), _device(device)
         self.checkpoint_interval = checkpoint_interval
         cfg = self.config
 
@@ -201,6 +201,7 @@ class OffPolicyAgent:
         self.episode_length = np.zeros(cfg.num_envs, dtype=np.int64)
         self.episodes_done = 0
         self.recent_returns: deque[float] = deque(maxlen=20)
+        self.recent_lengths: deque[int] = deque(maxlen=20)
         self.last_eval: EvalResult | None = None
         self.last_eval_step = -1
         self.best_eval_return = -math.inf
@@ -306,8 +307,8 @@ class OffPolicyAgent:
             from actorcritic.train.logging import RunLogger
 
             self.logger = RunLogger(self.run_dir, list(self.metric_names), self._resume_step)
-            if self._resume_step is None:
-                write_json(self.run_dir / CONFIG, self.run_info())
+        if self.run_dir is not None:
+            write_json(self.run_dir / CONFIG, self.run_info())  # total_steps may have grown
         if self.obs is None:
             # A fresh start, or a resume: envs mid-episode start a fresh episode (the stored part of
             # the old one stays, cut so that n-step windows end there); envs at an episode boundary
@@ -359,6 +360,7 @@ class OffPolicyAgent:
         for i in np.flatnonzero(done):
             ret, length = float(self.episode_return[i]), int(self.episode_length[i])
             self.recent_returns.append(ret)
+            self.recent_lengths.append(length)
             self.episodes_done += 1
             if self.logger is not None:
                 self.logger.log_episode(self.global_step, int(i), ret, length)
@@ -420,7 +422,7 @@ class OffPolicyAgent:
             "updates": self.num_updates,
             "episodes": self.episodes_done,
             "episodic_return": float(np.mean(self.recent_returns)) if self.recent_returns else None,
-            "episodic_length": None,
+            "episodic_length": float(np.mean(self.recent_lengths)) if self.recent_lengths else None,
         }
         row.update(
             {
@@ -537,6 +539,7 @@ class OffPolicyAgent:
                 "episode_length": self.episode_length.tolist(),
                 "episodes_done": self.episodes_done,
                 "recent_returns": list(self.recent_returns),
+                "recent_lengths": list(self.recent_lengths),
                 "best_eval_return": self.best_eval_return,
                 "solved_at_step": self.solved_at_step,
                 "last_eval": [self.last_eval.returns, self.last_eval.lengths]
@@ -571,6 +574,7 @@ class OffPolicyAgent:
         self.episode_length = np.asarray(c["episode_length"], dtype=np.int64)
         self.episodes_done = c["episodes_done"]
         self.recent_returns.extend(c["recent_returns"])
+        self.recent_lengths.extend(c["recent_lengths"])
         self.best_eval_return, self.solved_at_step = c["best_eval_return"], c["solved_at_step"]
         self.last_eval = EvalResult(*c["last_eval"]) if c["last_eval"] else None
         self.last_eval_step = c["last_eval_step"]
@@ -600,6 +604,17 @@ class OffPolicyAgent:
                 theta=cfg.ou_theta, mu=cfg.ou_mu, dt=cfg.ou_dt, **common,
             )  # fmt: skip
         return ActionNoise(cfg.num_envs, self.action_dim, **common)
+
+
+def _device(name: str) -> torch.device:
+    """A torch device, or a user error that says what is wrong with the name."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device '{name}'; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device '{name}' requested, but this torch build has no usable CUDA")
+    return device
 
 
 class _ProgressBar:
