@@ -621,24 +621,13 @@ class _ProgressBar:
     """A rich progress bar: steps, SPS, last episodic return, last eval."""
 
     def __init__(self, start: int, end: int):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.progress = Progress(
-            TextColumn("[bold]training"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("steps"),
-            TextColumn("{task.fields[sps]:>6} SPS"),
-            TextColumn("return {task.fields[ret]}"),
-            TextColumn("eval {task.fields[eval]}"),
+            BarColumn(bar_width=12),
+            TextColumn("{task.completed}/{task.total} steps  {task.fields[sps]} SPS"),
+            TextColumn("return {task.fields[ret]}  eval {task.fields[eval]}"),
             TimeRemainingColumn(),
-            transient=False,
         )
         self.task = self.progress.add_task(
             "train", total=end, completed=start, sps="-", ret="-", eval="-"
