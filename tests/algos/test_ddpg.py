@@ -215,3 +215,16 @@ def test_api_act_evaluate_save_load(tmp_path):
 def test_discrete_action_space_is_refused():
     with pytest.raises(actorcritic.UserError, match="continuous"):
         DDPG("CartPole-v1")
+
+
+def test_non_finite_loss_stops_training_and_no_bad_checkpoint_is_written(tmp_path):
+    cfg = DDPGConfig(**SMALL, eval_interval=0, log_interval=50)
+    agent = DDPG("Pendulum-v1", cfg, seed=0, run_dir=tmp_path / "run", checkpoint_interval=150)
+    agent.learn(150)
+    with torch.no_grad():
+        agent.critic.net[0].weight[0, 0] = float("nan")  # the critic loss becomes NaN from here on
+    with pytest.raises(TrainingDiverged, match="loss"):
+        agent.learn(300)
+    kept = actorcritic.load(tmp_path / "run")
+    assert kept.global_step == 150
+    assert all(torch.isfinite(p).all() for p in kept.critic.parameters())

@@ -235,3 +235,16 @@ def test_gymnasium_module_colon_env_id_syntax(tmp_path, capsys):
         capsys, "train", "--env", "gymnasium:Pendulum-v1", "--run-dir", tmp_path / "r", *TINY
     )
     assert code == 0, err
+
+
+def test_divergence_is_one_error_line_and_keeps_the_checkpoint(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "--env", "toy_envs:NaNRewardEnv", "--run-dir", run_dir,
+                           "--checkpoint-interval", "25", "--learning-starts", "10", "--batch-size", "8",
+                           "--hidden-sizes", "8", "--eval-interval", "0", "--eval-episodes", "1", "--no-progress")  # fmt: skip
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: NaN or inf in observation or reward"), (
+        err
+    )
+    assert str(run_dir / "checkpoints" / "latest.pt") in lines[0]
