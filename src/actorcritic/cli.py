@@ -35,7 +35,10 @@ C = TypeVar("C")
 
 @dataclass(frozen=True)
 class TrainArgs(Generic[C]):
-    """Train an agent. Every algorithm setting below is also a flag."""
+    """Train an agent. Every algorithm setting below is also a flag.
+
+    Resume an interrupted run with: actorcritic train --resume RUN_DIR [--total-steps N]
+    """
 
     algo_config: Annotated[C, tyro.conf.arg(name="")]
     env: str = "Pendulum-v1"
