@@ -1,6 +1,7 @@
-"""Env steps to solve Pendulum-v1 (deterministic 10-episode eval mean >= -200) with the default DDPG.
+"""Env steps to solve Pendulum-v1 (deterministic 10-episode eval mean >= -200) with an algorithm's
+default config.
 
-    python bench/steps_to_solve.py --seeds 5 [--max-steps 10000] [--eval-interval 500] [--set key=value ...]
+    python bench/steps_to_solve.py [--algo ddpg|td3|sac] --seeds 5 [--max-steps 10000] [--eval-interval 500] [--set key=value ...]
 
 Each seed is a separate training run (in parallel processes, --workers of them); a run stops as soon as
 an evaluation reaches the target. Prints one line per seed and the summary (median, solved count).
@@ -17,16 +18,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 
-def run_one(seed: int, max_steps: int, eval_interval: int, overrides: dict) -> dict:
+def run_one(algo: str, seed: int, max_steps: int, eval_interval: int, overrides: dict) -> dict:
     import torch
 
     torch.set_num_threads(1)  # one core per run; runs go side by side
-    from actorcritic import DDPG, DDPGConfig
+    from actorcritic import ALGOS
 
-    config = DDPGConfig(eval_interval=eval_interval, target_return=-200.0, stop_at_target=True)
+    cls = ALGOS[algo]
+    config = cls.config_cls(eval_interval=eval_interval, target_return=-200.0, stop_at_target=True)
     config = dataclasses.replace(config, **overrides)
     started = time.perf_counter()
-    agent = DDPG("Pendulum-v1", config, seed=seed).learn(max_steps)
+    agent = cls("Pendulum-v1", config, seed=seed).learn(max_steps)
     summary = agent.summary()
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
@@ -40,9 +42,8 @@ def parse_value(text: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algo", default="ddpg", choices=["ddpg", "td3", "sac"])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--max-steps", type=int, default=10_000)
     parser.add_argument("--eval-interval", type=int, default=500)
@@ -52,15 +53,14 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a DDPGConfig field",
+        help="override a config field",
     )
     args = parser.parse_args()
     overrides = {k: parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
 
     with ProcessPoolExecutor(args.workers) as pool:
         futures = [
-            pool.submit(run_one, s, args.max_steps, args.eval_interval, overrides)
-            for s in range(args.seeds)
+            pool.submit(run_one, args.algo, s, args.max_steps, args.eval_interval, overrides) for s in range(args.seeds)
         ]
         results = [f.result() for f in futures]
     steps = []
@@ -75,6 +75,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "algo": args.algo,
                 "overrides": overrides,
                 "median_steps_to_solve": statistics.median(steps),
                 "solved_within_6000": f"{n_solved_6k}/{len(steps)}",

@@ -50,33 +50,22 @@ def time_per_call(fn, n: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument(
-        "--threads", type=int, default=None, help="torch threads (default: torch's choice)"
-    )
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    cfg = DDPGConfig(
-        hidden_sizes=(256, 256), batch_size=256, learning_starts=2_000, eval_interval=0
-    )
+    cfg = DDPGConfig(hidden_sizes=(256, 256), batch_size=256, learning_starts=2_000, eval_interval=0)
     agent = DDPG("Pendulum-v1", cfg, seed=0)
     agent._start()
-    random_us = (
-        time_per_call(agent._env_step, 2_000) * 1e6
-    )  # uniform random actions, fills the buffer
+    random_us = time_per_call(agent._env_step, 2_000) * 1e6  # uniform random actions, fills the buffer
     agent.global_step = cfg.learning_starts  # from here on the actor acts, plus noise (no updates)
     policy_us = time_per_call(agent._env_step, 2_000) * 1e6
 
-    nets = tuple(
-        copy.deepcopy(m)
-        for m in (agent.actor, agent.critic, agent.actor_target, agent.critic_target)
-    )
+    nets = tuple(copy.deepcopy(m) for m in (agent.actor, agent.critic, agent.actor_target, agent.critic_target))
     optims = (
         torch.optim.Adam(nets[0].parameters(), lr=1e-3),
         torch.optim.Adam(nets[1].parameters(), lr=1e-3),
@@ -88,10 +77,7 @@ def main() -> None:
         ours.append(time_per_call(lambda: agent.update(agent.buffer.sample(256)), args.updates))
         ref.append(time_per_call(lambda: reference_update(nets, optims, batch), args.updates))
         sample.append(time_per_call(lambda: agent.buffer.sample(256), args.updates))
-    ms = {
-        k: statistics.median(v) * 1e3
-        for k, v in {"ours": ours, "ref": ref, "sample": sample}.items()
-    }
+    ms = {k: statistics.median(v) * 1e3 for k, v in {"ours": ours, "ref": ref, "sample": sample}.items()}
     print(
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, {args.repeats} repeats x {args.updates} updates (medians)"
     )

@@ -42,9 +42,7 @@ class ConstantRewardEnv(gym.Env):
         self.t += 1
         self.total_steps += 1
         end = self.t >= self.horizon
-        reward = (
-            float("nan") if self.nan_at is not None and self.total_steps >= self.nan_at else 1.0
-        )
+        reward = float("nan") if self.nan_at is not None and self.total_steps >= self.nan_at else 1.0
         return (
             self._obs(),
             reward,

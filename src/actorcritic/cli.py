@@ -110,9 +110,7 @@ def _cli(cls: Any, args: list[str], prog: str, default: Any = None) -> Any:
     captured = io.StringIO()
     try:
         with contextlib.redirect_stderr(captured):
-            return tyro.cli(
-                cls, args=args, prog=prog, default=default, config=(tyro.conf.OmitArgPrefixes,)
-            )
+            return tyro.cli(cls, args=args, prog=prog, default=default, config=(tyro.conf.OmitArgPrefixes,))
     except SystemExit as e:
         if e.code in (0, None):  # --help
             sys.stderr.write(captured.getvalue())
@@ -161,9 +159,7 @@ def cmd_train(args: list[str]) -> int:
     if algo not in ALGOS:
         raise UserError(f"unknown algorithm '{algo}'; choose one of: {', '.join(ALGOS)}")
     cls = ALGOS[algo]
-    train_values, config_values = _split_settings(
-        file_data, cls.config_cls, f"config file '{file}'"
-    )
+    train_values, config_values = _split_settings(file_data, cls.config_cls, f"config file '{file}'")
     base_config = config_from_dict(cls.config_cls, config_values, f"config file '{file}'")
     if "run_dir" in train_values:
         train_values["run_dir"] = Path(train_values["run_dir"])
@@ -174,9 +170,7 @@ def cmd_train(args: list[str]) -> int:
     run_dir = parsed.run_dir or default_run_dir(parsed.env, algo, parsed.seed)
     agent = cls(parsed.env, parsed.algo_config, seed=parsed.seed, run_dir=run_dir,
                 checkpoint_interval=parsed.checkpoint_interval, device=parsed.device)  # fmt: skip
-    print(
-        f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps -> {agent.run_dir}"
-    )
+    print(f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps -> {agent.run_dir}")
     _train_and_report(agent, parsed.total_steps, parsed.progress)
     return 0
 
@@ -188,14 +182,10 @@ def cmd_resume(args: list[str]) -> int:
     planned = agent.planned_total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None or total <= agent.global_step:
-        print(
-            f"nothing to do: {parsed.resume} is at step {agent.global_step} (pass a larger --total-steps)"
-        )
+        print(f"nothing to do: {parsed.resume} is at step {agent.global_step} (pass a larger --total-steps)")
         return 0
     agent.resume_in(parsed.resume, parsed.checkpoint_interval)
-    print(
-        f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {parsed.resume}"
-    )
+    print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {parsed.resume}")
     _train_and_report(agent, total - agent.global_step, parsed.progress)
     return 0
 
@@ -225,9 +215,7 @@ def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
         f"{s['best_eval_mean_return']:.1f}; {solved}"
     )
     print(f"run directory: {agent.run_dir}")
-    print(
-        f"plots:         {agent.run_dir / 'plots' / 'returns.png'}, {agent.run_dir / 'plots' / 'losses.png'}"
-    )
+    print(f"plots:         {agent.run_dir / 'plots' / 'returns.png'}, {agent.run_dir / 'plots' / 'losses.png'}")
     print(f"tensorboard:   tensorboard --logdir {agent.run_dir.parent}")
 
 
@@ -317,9 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print(
-            "error: interrupted; resume with `actorcritic train --resume RUN_DIR`", file=sys.stderr
-        )
+        print("error: interrupted; resume with `actorcritic train --resume RUN_DIR`", file=sys.stderr)
         return 130
 
 

@@ -14,9 +14,7 @@ from actorcritic.errors import UserError
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     """A dataclass config as JSON-ready data (tuples become lists)."""
-    return {
-        k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
-    }
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
 
 
 def config_from_dict(cls: type, data: dict[str, Any], source: str = "config") -> Any:

@@ -76,7 +76,7 @@ def test_critic_learns_the_terminating_values():
     t = np.arange(H)
     obs = torch.tensor(t / H, dtype=torch.float32).unsqueeze(1)
     with torch.no_grad():
-        q = agent.critic(obs, torch.zeros(H, 1)).numpy()
+        q = agent.critic(obs, torch.zeros(H, 1))[0].numpy()
     expected = (1 - GAMMA ** (H - t)) / (1 - GAMMA)
     np.testing.assert_allclose(q, expected, rtol=0.05, atol=0.05)
 
@@ -88,5 +88,5 @@ def test_critic_learns_to_bootstrap_through_truncation():
     """
     agent = train_critic("toy_envs:TruncatingConstantEnv")
     with torch.no_grad():
-        q = agent.critic(torch.zeros(4, 1), torch.linspace(-1, 1, 4).unsqueeze(1))
+        q = agent.critic(torch.zeros(4, 1), torch.linspace(-1, 1, 4).unsqueeze(1))[0]
     torch.testing.assert_close(q, torch.full_like(q, 1 / (1 - GAMMA)), rtol=0.05, atol=0.0)

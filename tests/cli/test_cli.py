@@ -94,9 +94,7 @@ def test_plot_overlays_runs(trained_run, tmp_path, capsys):
 def test_resume_continues_to_a_new_total(tmp_path, capsys):
     run_dir = tmp_path / "run"
     assert main(["train", "--run-dir", str(run_dir), *TINY]) == 0
-    code, out, _ = run_cli(
-        capsys, "train", "--resume", run_dir, "--total-steps", "400", "--no-progress"
-    )
+    code, out, _ = run_cli(capsys, "train", "--resume", run_dir, "--total-steps", "400", "--no-progress")
     assert code == 0, out
     assert json.loads((run_dir / "summary.json").read_text())["total_steps"] == 400
     code, out, _ = run_cli(capsys, "train", "--resume", run_dir, "--no-progress")
@@ -105,9 +103,7 @@ def test_resume_continues_to_a_new_total(tmp_path, capsys):
 
 def test_config_file_sets_fields_and_flags_override(tmp_path, capsys):
     cfg = tmp_path / "ddpg.yaml"
-    cfg.write_text(
-        "tau: 0.02\nactor_lr: 0.0003\nnoise: ou\ntotal_steps: 200\nenv: toy_envs:TruncatingEnv\n"
-    )
+    cfg.write_text("tau: 0.02\nactor_lr: 0.0003\nnoise: ou\ntotal_steps: 200\nenv: toy_envs:TruncatingEnv\n")
     run_dir = tmp_path / "run"
     code, _, err = run_cli(capsys, "train", "--config", cfg, "--actor-lr", "0.0005", "--run-dir", run_dir,
                            "--learning-starts", "50", "--eval-interval", "0", "--eval-episodes", "1", "--no-progress")  # fmt: skip
@@ -130,7 +126,7 @@ BAD_INPUTS = [
     (["train", "--batch-size", "512", "--buffer-size", "256"], ["batch_size"]),
     (["train", "--tau", "abc"], ["tau"]),
     (["train", "--no-such-flag", "1"], ["unrecognized"]),
-    (["train", "sac"], ["unknown algorithm"]),
+    (["train", "nosuchalgo"], ["unknown algorithm"]),
     (["eval", "does/not/exist"], ["no such"]),
     (["train", "--resume", "does/not/exist"], ["no such"]),
     (["plot", "does/not/exist"], ["no such"]),
@@ -231,9 +227,7 @@ def test_user_env_module_in_the_current_directory(tmp_path, capsys, monkeypatch)
 
 
 def test_gymnasium_module_colon_env_id_syntax(tmp_path, capsys):
-    code, _, err = run_cli(
-        capsys, "train", "--env", "gymnasium:Pendulum-v1", "--run-dir", tmp_path / "r", *TINY
-    )
+    code, _, err = run_cli(capsys, "train", "--env", "gymnasium:Pendulum-v1", "--run-dir", tmp_path / "r", *TINY)
     assert code == 0, err
 
 
@@ -244,7 +238,5 @@ def test_divergence_is_one_error_line_and_keeps_the_checkpoint(tmp_path, capsys)
                            "--hidden-sizes", "8", "--eval-interval", "0", "--eval-episodes", "1", "--no-progress")  # fmt: skip
     assert code == 1
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: NaN or inf in observation or reward"), (
-        err
-    )
+    assert len(lines) == 1 and lines[0].startswith("error: NaN or inf in observation or reward"), err
     assert str(run_dir / "checkpoints" / "latest.pt") in lines[0]

@@ -53,9 +53,7 @@ class History:
         """(chronological step, env) of a flat buffer index, from FIFO semantics alone."""
         row, env = divmod(flat, self.num_envs)
         total = len(self.steps)
-        if (
-            total >= rows
-        ):  # the buffer holds the newest `rows` steps; the oldest sits at total % rows
+        if total >= rows:  # the buffer holds the newest `rows` steps; the oldest sits at total % rows
             return total - rows + (row - total % rows) % rows, env
         return row, env
 
@@ -179,9 +177,7 @@ def test_terminated_and_truncated_are_stored_separately_and_discount_differently
     gamma = 0.9
     buf = ReplayBuffer(4, 1, 1, num_envs=2, gamma=gamma, seed=1)
     # env 0 terminates, env 1 is truncated (time limit): only env 1 may bootstrap.
-    buf.add(
-        [[0.0], [1.0]], [[0.0], [0.0]], [1.0, 2.0], [[5.0], [6.0]], [True, False], [False, True]
-    )
+    buf.add([[0.0], [1.0]], [[0.0], [0.0]], [1.0, 2.0], [[5.0], [6.0]], [True, False], [False, True])
     assert buf.terminated[0].tolist() == [True, False]
     assert buf.truncated[0].tolist() == [False, True]
     batch = buf.sample(200)
@@ -313,16 +309,12 @@ def test_mark_episode_end_cuts_the_window_and_still_bootstraps(n_step):
     flat = ((marked_step - 1) % rows) * num_envs + 0
     one = buf._sample_nstep(torch.tensor([flat]))
     r = hist.steps
-    torch.testing.assert_close(
-        one.rewards, torch.tensor([r[4]["rewards"][0] + gamma * r[5]["rewards"][0]])
-    )
+    torch.testing.assert_close(one.rewards, torch.tensor([r[4]["rewards"][0] + gamma * r[5]["rewards"][0]]))
     torch.testing.assert_close(one.discounts, torch.tensor([gamma**2]))  # bootstraps, not terminal
     torch.testing.assert_close(one.next_obs, torch.tensor([r[5]["next_obs"][0]]))
     # env 1 was not marked: its window runs on through the same rows.
     flat1 = ((marked_step - 1) % rows) * num_envs + 1
-    torch.testing.assert_close(
-        buf._sample_nstep(torch.tensor([flat1])).discounts, torch.tensor([gamma**n_step])
-    )
+    torch.testing.assert_close(buf._sample_nstep(torch.tensor([flat1])).discounts, torch.tensor([gamma**n_step]))
 
 
 def test_mark_episode_end_when_write_position_has_wrapped_to_zero():
@@ -369,10 +361,7 @@ def test_nstep_window_matches_brute_force(gamma, n):
     rewards = [[rng.uniform(-2, 2) for _ in range(n)] for _ in range(batch)]
     terminated = [[rng.random() < 0.2 for _ in range(n)] for _ in range(batch)]
     truncated = [[rng.random() < 0.2 for _ in range(n)] for _ in range(batch)]
-    episode_end = [
-        [a or b for a, b in zip(t, u, strict=True)]
-        for t, u in zip(terminated, truncated, strict=True)
-    ]
+    episode_end = [[a or b for a, b in zip(t, u, strict=True)] for t, u in zip(terminated, truncated, strict=True)]
     available = [rng.randint(1, n) for _ in range(batch)]
     returns, length, discounts = nstep_window(
         torch.tensor(rewards),
@@ -381,10 +370,7 @@ def test_nstep_window_matches_brute_force(gamma, n):
         torch.tensor(available),
         gamma,
     )
-    want = [
-        brute_window(*args, gamma)
-        for args in zip(rewards, terminated, episode_end, available, strict=True)
-    ]
+    want = [brute_window(*args, gamma) for args in zip(rewards, terminated, episode_end, available, strict=True)]
     torch.testing.assert_close(returns, torch.tensor([w[0] for w in want]), rtol=1e-5, atol=1e-5)
     assert length.tolist() == [w[1] for w in want]
     torch.testing.assert_close(discounts, torch.tensor([w[2] for w in want]), rtol=1e-5, atol=1e-7)
@@ -432,9 +418,7 @@ def test_state_dict_round_trip_gives_identical_subsequent_samples(steps, n_step)
     a.add(*data)
     b.add(*data)
     assert_batches_equal(a.sample(50), b.sample(50))
-    assert_batches_equal(
-        a._sample_nstep(torch.arange(len(a))), b._sample_nstep(torch.arange(len(b)))
-    )
+    assert_batches_equal(a._sample_nstep(torch.arange(len(a))), b._sample_nstep(torch.arange(len(b))))
 
 
 def test_state_dict_is_a_snapshot():

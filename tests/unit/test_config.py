@@ -34,9 +34,7 @@ CUSTOM = DDPGConfig(
 
 def test_ddpg_config_is_an_off_policy_config():
     assert issubclass(DDPGConfig, OffPolicyConfig)
-    assert {f.name for f in dataclasses.fields(OffPolicyConfig)} <= {
-        f.name for f in dataclasses.fields(DDPGConfig)
-    }
+    assert {f.name for f in dataclasses.fields(OffPolicyConfig)} <= {f.name for f in dataclasses.fields(DDPGConfig)}
 
 
 @pytest.mark.parametrize("config", [DDPGConfig(), CUSTOM], ids=["defaults", "custom"])
@@ -79,9 +77,7 @@ SETTINGS = {"tau": 0.02, "batch_size": 32, "hidden_sizes": [64, 64], "noise": "o
 
 def test_load_toml(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text(
-        'tau = 0.02\nbatch_size = 32\nhidden_sizes = [64, 64]\nnoise = "ou"\ngamma = 0.95\n'
-    )
+    path.write_text('tau = 0.02\nbatch_size = 32\nhidden_sizes = [64, 64]\nnoise = "ou"\ngamma = 0.95\n')
     assert load_config_file(path) == SETTINGS
 
 
@@ -100,14 +96,10 @@ def test_load_json(tmp_path):
 
 def test_file_to_config(tmp_path):
     """The three formats give the same config, equal to the one built directly."""
-    want = dataclasses.replace(
-        DDPGConfig(), tau=0.02, batch_size=32, hidden_sizes=(64, 64), noise="ou", gamma=0.95
-    )
+    want = dataclasses.replace(DDPGConfig(), tau=0.02, batch_size=32, hidden_sizes=(64, 64), noise="ou", gamma=0.95)
     (tmp_path / "a.json").write_text(json.dumps(SETTINGS))
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(SETTINGS))
-    (tmp_path / "a.toml").write_text(
-        "\n".join(f"{k} = {json.dumps(v)}" for k, v in SETTINGS.items())
-    )
+    (tmp_path / "a.toml").write_text("\n".join(f"{k} = {json.dumps(v)}" for k, v in SETTINGS.items()))
     for name in ("a.json", "a.yaml", "a.toml"):
         assert config_from_dict(DDPGConfig, load_config_file(tmp_path / name)) == want, name
 

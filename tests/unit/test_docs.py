@@ -14,9 +14,7 @@ def test_readme_ddpg_table_quotes_real_code():
         q
         for row in rows
         for q in re.findall(r"`([^`]+)`", row)
-        if q.startswith(
-            ("next_q", "y =", "q =", "critic_loss", "actor_loss", "gradient_step", "self.")
-        )
+        if q.startswith(("next_q", "y =", "q =", "critic_loss", "actor_loss", "gradient_step", "self."))
     ]
     assert len(quotes) >= 7, quotes
     source = (ROOT / "src/actorcritic/algos/ddpg_td3.py").read_text()

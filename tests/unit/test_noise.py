@@ -85,9 +85,7 @@ def test_gaussian_sigma_is_relative_to_the_action_range():
     space = gym.spaces.Box(low=np.array([-2.0, 0.0]), high=np.array([2.0, 10.0]), dtype=np.float64)
     scaler = ActionScaler(space)
     noise = GaussianNoise(num_envs=1000, action_dim=2, sigma=sigma, seed=3)
-    env_noise = np.concatenate(
-        [scaler.to_env(noise.sample(0).numpy()) - scaler.center for _ in range(20)]
-    )
+    env_noise = np.concatenate([scaler.to_env(noise.sample(0).numpy()) - scaler.center for _ in range(20)])
     half_range = (space.high - space.low) / 2
     np.testing.assert_allclose(env_noise.std(axis=0), sigma * half_range, rtol=0.03)
 
@@ -104,9 +102,7 @@ def test_gaussian_decay_scales_the_same_draws():
     ref = torch.Generator().manual_seed(11)
     for step in range(0, 200, 20):
         sigma_t = 0.5 - 0.4 * min(1.0, step / 100)
-        torch.testing.assert_close(
-            decaying.sample(step), sigma_t * torch.randn(2, 3, generator=ref)
-        )
+        torch.testing.assert_close(decaying.sample(step), sigma_t * torch.randn(2, 3, generator=ref))
 
 
 def test_gaussian_same_seed_reproducible_and_independent_of_global_rng():

@@ -37,9 +37,7 @@ def test_step_is_naive_soft_update_on_every_parameter_and_float_buffer(tau):
     old_t, old_o = snapshot(target), snapshot(online)
     TargetNetworks([(online, target)], tau=tau).step()
     new_t = target.state_dict()
-    assert any("running_mean" in k for k in new_t) and any(
-        "num_batches_tracked" in k for k in new_t
-    )
+    assert any("running_mean" in k for k in new_t) and any("num_batches_tracked" in k for k in new_t)
     for key, value in new_t.items():
         if torch.is_floating_point(value):
             want = (1 - tau) * old_t[key] + tau * old_o[key]
@@ -129,9 +127,7 @@ def test_make_target_is_a_frozen_separate_copy():
     online = net_with_batchnorm(0)
     target = make_target(online)
     assert all(p.requires_grad for p in online.parameters())  # the original keeps its gradients
-    for (name, p), (tname, t) in zip(
-        online.named_parameters(), target.named_parameters(), strict=True
-    ):
+    for (name, p), (tname, t) in zip(online.named_parameters(), target.named_parameters(), strict=True):
         assert name == tname
         assert not t.requires_grad
         assert torch.equal(p, t)

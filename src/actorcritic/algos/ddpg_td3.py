@@ -1,14 +1,15 @@
-"""DDPG (Lillicrap et al. 2015, "Continuous control with deep reinforcement learning").
+"""DDPG (Lillicrap et al. 2015) and TD3 (Fujimoto et al. 2018): one update serves both.
 
-The update, in paper order (Algorithm 1):
+    a'     = mu'(s')                                   DDPG
+           = clip(mu'(s') + clip(eps, -c, c), -1, 1)    TD3 target policy smoothing, eps ~ N(0, sigma^2)
+    y      = r + gamma^n (1 - terminated) min_i Q'_i(s', a')     (one critic for DDPG: no min)
+    L_Q    = sum_i mean (Q_i(s, a) - y)^2                         critic regression (or Huber)
+    every policy_delay updates (1 for DDPG):
+      L_mu   = -mean Q_1(s, mu(s))                                deterministic policy gradient
+      theta' <- (1 - tau) theta' + tau theta                      soft target update
 
-    y      = r + gamma^n (1 - terminated) Q'(s', mu'(s'))        critic target from the target nets
-    L_Q    = mean (Q(s, a) - y)^2                                 critic regression (or Huber)
-    L_mu   = -mean Q(s, mu(s))                                    deterministic policy gradient
-    theta' <- (1 - tau) theta' + tau theta                        soft target update
-
-TD3 (Fujimoto et al. 2018) is this update with twin critics, target smoothing and a policy delay;
-it will live in this file and share this update.
+DDPG is TD3 with one critic, no smoothing and delay 1: the TD3 class changes only where the target
+action comes from and how often the actor moves.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from actorcritic.core.buffers import Batch
-from actorcritic.core.networks import DeterministicActor, QCritic
+from actorcritic.core.networks import DeterministicActor, QEnsemble
 from actorcritic.core.optim import gradient_step, make_adam
 from actorcritic.core.targets import TargetNetworks, make_target
+from actorcritic.errors import UserError
 from actorcritic.train.off_policy import OffPolicyAgent, OffPolicyConfig
-
-CRITIC_LOSSES = {"mse": F.mse_loss, "huber": F.huber_loss}
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,38 @@ class DDPGConfig(OffPolicyConfig):
     Every field of the off-policy loop (buffer, exploration, evaluation) is here too.
     """
 
+    num_critics: int = 1
+    """Critics in the ensemble; the target takes their minimum (DDPG: 1)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.num_critics < 1:
+            raise UserError(f"num_critics must be >= 1, got {self.num_critics}")
+
+
+@dataclass(frozen=True)
+class TD3Config(DDPGConfig):
+    """TD3 settings (defaults from Fujimoto et al. 2018 and CleanRL/SB3)."""
+
+    num_critics: int = 2
+    """Critics in the ensemble; clipped double-Q takes the minimum of their targets."""
+    policy_delay: int = 2
+    """Update the actor and the targets once every policy_delay critic updates."""
+    target_noise: float = 0.2
+    """Std of the target policy smoothing noise, in normalised action units."""
+    target_noise_clip: float = 0.5
+    """Clip the smoothing noise to +-target_noise_clip."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.policy_delay < 1:
+            raise UserError(f"policy_delay must be >= 1, got {self.policy_delay}")
+        if self.target_noise < 0 or self.target_noise_clip < 0:
+            raise UserError("target_noise and target_noise_clip must be >= 0")
+
 
 class DDPG(OffPolicyAgent):
-    """Deep Deterministic Policy Gradient: a deterministic tanh actor and one Q critic."""
+    """Deep Deterministic Policy Gradient: a deterministic tanh actor and a Q critic (ensemble)."""
 
     algo = "ddpg"
     config_cls = DDPGConfig
@@ -49,13 +77,12 @@ class DDPG(OffPolicyAgent):
         "actor_optim",
         "critic_optim",
     )
+    policy_delay = 1
 
     def build(self, obs_dim: int, action_dim: int) -> None:
         cfg, dev = self.config, self.device
-        self.actor = DeterministicActor(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation).to(
-            dev
-        )
-        self.critic = QCritic(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation).to(dev)
+        self.actor = DeterministicActor(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation).to(dev)
+        self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics).to(dev)
         self.actor_target, self.critic_target = make_target(self.actor), make_target(self.critic)
         self.actor_params, self.critic_params = (
             list(self.actor.parameters()),
@@ -68,29 +95,52 @@ class DDPG(OffPolicyAgent):
             cfg.tau,
             cfg.target_update_period,
         )
-        self.critic_loss_fn = CRITIC_LOSSES[cfg.critic_loss]
+        self.actor_loss = torch.zeros((), device=dev)  # last actor loss, reported between delayed steps
 
     def policy(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         return self.actor(obs)  # exploration noise is added by the loop
 
+    def target_actions(self, next_obs: torch.Tensor) -> torch.Tensor:
+        """a' = mu'(s')."""
+        return self.actor_target(next_obs)
+
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
         cfg = self.config
-        # Critic: regress Q(s, a) on y = r + gamma^n (1 - terminated) Q'(s', mu'(s')).
+        # Critic: regress every Q_i(s, a) on y = r + gamma^n (1 - terminated) min_i Q'_i(s', a').
         with torch.no_grad():
-            next_q = self.critic_target(batch.next_obs, self.actor_target(batch.next_obs))
-            y = cfg.reward_scale * batch.rewards + batch.discounts * next_q
-        q = self.critic(batch.obs, batch.actions)
-        critic_loss = self.critic_loss_fn(q, y)
-        gradient_step(self.critic_optim, critic_loss, self.critic_params, cfg.max_grad_norm)
+            next_q = self.critic_target(batch.next_obs, self.target_actions(batch.next_obs)).min(dim=0).values
+        critic_loss, q = self.critic_step(batch, next_q)
 
-        # Actor: ascend Q(s, mu(s)); gradients flow into the actor's weights only.
-        actor_loss = -self.critic(batch.obs, self.actor(batch.obs)).mean()
-        gradient_step(self.actor_optim, actor_loss, self.actor_params, cfg.max_grad_norm)
-
-        # Targets: theta' <- (1 - tau) theta' + tau theta, every target_update_period updates.
-        self.targets.step()
+        if self.num_updates % self.policy_delay == 0:
+            # Actor: ascend Q_1(s, mu(s)); gradients flow into the actor's weights only.
+            self.actor_loss = -self.critic(batch.obs, self.actor(batch.obs), members=1).mean()
+            gradient_step(self.actor_optim, self.actor_loss, self.actor_params, cfg.max_grad_norm)
+            # Targets: theta' <- (1 - tau) theta' + tau theta, every target_update_period of these steps.
+            self.targets.step()
         return {
             "critic_loss": critic_loss.detach(),
-            "actor_loss": actor_loss.detach(),
+            "actor_loss": self.actor_loss.detach(),
             "q_mean": q.detach().mean(),
         }
+
+
+class TD3(DDPG):
+    """Twin Delayed DDPG: clipped double-Q, target policy smoothing, delayed actor updates."""
+
+    algo = "td3"
+    config_cls = TD3Config
+
+    @property
+    def policy_delay(self) -> int:
+        return self.config.policy_delay
+
+    def smoothing_noise(self, shape: torch.Size) -> torch.Tensor:
+        """clip(eps, -c, c), eps ~ N(0, target_noise^2), in normalised action units."""
+        cfg = self.config
+        eps = torch.randn(shape, generator=self.generator, device=self.device) * cfg.target_noise
+        return eps.clamp(-cfg.target_noise_clip, cfg.target_noise_clip)
+
+    def target_actions(self, next_obs: torch.Tensor) -> torch.Tensor:
+        """a' = clip(mu'(s') + clip(eps, -c, c), -1, 1)   (Fujimoto et al. 2018, eq. 14)."""
+        actions = self.actor_target(next_obs)
+        return (actions + self.smoothing_noise(actions.shape)).clamp(-1.0, 1.0)

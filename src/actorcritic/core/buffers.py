@@ -148,9 +148,7 @@ class ReplayBuffer:
         n = state["obs"].shape[0]
         expected_rows = self.rows if state["full"] else int(state["pos"])
         if state["obs"].shape[1:] != self.obs.shape[1:] or n != expected_rows:
-            raise ValueError(
-                f"replay buffer shape {tuple(state['obs'].shape)} does not fit {tuple(self.obs.shape)}"
-            )
+            raise ValueError(f"replay buffer shape {tuple(state['obs'].shape)} does not fit {tuple(self.obs.shape)}")
         for name in ("obs", "next_obs", "actions", "rewards", "terminated", "truncated"):
             getattr(self, name)[:n] = state[name].to(self.device)
         self.pos, self.full = int(state["pos"]), bool(state["full"])

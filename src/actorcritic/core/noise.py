@@ -43,7 +43,8 @@ class ActionNoise:
 
 
 class GaussianNoise(ActionNoise):
-    """i.i.d. N(0, sigma^2) per action dimension; sigma may decay linearly with env steps."""
+    """i.i.d. N(0, sigma^2) per action dimension, optionally clipped to +-clip; sigma may decay
+    linearly with env steps."""
 
     def __init__(
         self,
@@ -52,15 +53,18 @@ class GaussianNoise(ActionNoise):
         sigma: float = 0.1,
         min_sigma: float | None = None,
         decay_period: int = 0,
+        clip: float | None = None,
         seed: int = 0,
         device: str = "cpu",
     ):
         super().__init__(num_envs, action_dim, seed, device)
         self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
+        self.clip = clip
 
     def sample(self, step: int) -> torch.Tensor:
         sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
-        return sigma * torch.randn(self.shape, generator=self.generator, device=self.device)
+        noise = sigma * torch.randn(self.shape, generator=self.generator, device=self.device)
+        return noise if self.clip is None else noise.clamp_(-self.clip, self.clip)
 
 
 class OrnsteinUhlenbeckNoise(ActionNoise):
@@ -80,20 +84,19 @@ class OrnsteinUhlenbeckNoise(ActionNoise):
         theta: float = 0.15,
         mu: float = 0.0,
         dt: float = 1.0,
+        clip: float | None = None,
         seed: int = 0,
         device: str = "cpu",
     ):
         super().__init__(num_envs, action_dim, seed, device)
         self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
-        self.theta, self.mu, self.dt = theta, mu, dt
+        self.theta, self.mu, self.dt, self.clip = theta, mu, dt, clip
         self.state = torch.full(self.shape, mu, device=self.device)
 
     def sample(self, step: int) -> torch.Tensor:
         sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
         dw = torch.randn(self.shape, generator=self.generator, device=self.device)
-        self.state += (
-            self.theta * (self.mu - self.state) * self.dt + sigma * math.sqrt(self.dt) * dw
-        )
+        self.state += self.theta * (self.mu - self.state) * self.dt + sigma * math.sqrt(self.dt) * dw
         return self.state.clone()
 
     def reset(self, mask: torch.Tensor | None = None) -> None:

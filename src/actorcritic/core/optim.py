@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch.nn.utils import clip_grad_norm_
+
+CRITIC_LOSSES = {"mse": F.mse_loss, "huber": F.huber_loss}
+
+
+def ensemble_critic_loss(kind: str, q: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Sum over critics of each critic's mean loss against the shared target (q: [n, B], y: [B])."""
+    return CRITIC_LOSSES[kind](q, y.expand_as(q), reduction="none").mean(dim=1).sum()
 
 
 def make_adam(params: Sequence[torch.nn.Parameter], lr: float) -> torch.optim.Adam:

@@ -11,9 +11,7 @@ from actorcritic.errors import UserError
 def flat_box_dim(space: gym.Space, what: str, algo: str) -> int:
     """Size of a 1-D Box space, or a clear error naming the algorithm that needs it."""
     if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
-        raise UserError(
-            f"{algo} needs a 1-D continuous (Box) {what} space, but the env has {space}"
-        )
+        raise UserError(f"{algo} needs a 1-D continuous (Box) {what} space, but the env has {space}")
     return int(space.shape[0])
 
 
@@ -28,9 +26,7 @@ class ActionScaler:
         flat_box_dim(space, "action", algo)
         low, high = np.asarray(space.low, np.float64), np.asarray(space.high, np.float64)
         if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-            raise UserError(
-                f"{algo} needs a bounded action space (finite low and high), but the env has {space}"
-            )
+            raise UserError(f"{algo} needs a bounded action space (finite low and high), but the env has {space}")
         self.low, self.high = low, high
         self.scale = (high - low) / 2.0
         self.center = (high + low) / 2.0

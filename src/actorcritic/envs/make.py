@@ -20,7 +20,7 @@ import numpy as np
 from actorcritic.errors import UserError
 
 # Extras that provide the envs of a Gymnasium module; named in the error when one is missing.
-_EXTRAS = {"mujoco": "mujoco", "box2d": "box2d"}
+_EXTRAS = {"mujoco": "mujoco"}
 
 
 def _make_user_env(spec: str, **kwargs) -> gym.Env:
@@ -57,17 +57,19 @@ def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> g
         return gym.make(env_id, render_mode=render_mode, **kwargs)
     except gym.error.DependencyNotInstalled as e:
         extra = next((x for key, x in _EXTRAS.items() if key in str(e).lower()), None)
-        hint = f': pip install -e ".[{extra}]"' if extra else ""
-        raise UserError(f"env '{env_id}' needs an optional dependency{hint} ({e})") from None
+        if extra is None:
+            raise UserError(f"env '{env_id}' needs an optional dependency: {e}") from None
+        raise UserError(
+            f"env '{env_id}' needs the [{extra}] extra: pip install -e \".[{extra}]\" "
+            f'(or pip install "actorcritic[{extra}]")'
+        ) from None
     except gym.error.Error as e:
         raise UserError(f"unknown environment '{env_id}': {e}") from None
     except ModuleNotFoundError as e:
         raise UserError(f"cannot import module for env '{env_id}': {e}") from None
 
 
-def make_vector_env(
-    env_id: str, num_envs: int, vectorization: str = "sync"
-) -> gym.vector.VectorEnv:
+def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync") -> gym.vector.VectorEnv:
     """``num_envs`` copies of an env, with autoreset disabled (the loop resets them, seeded)."""
     make_fns: list[Callable[[], gym.Env]] = [lambda: make_env(env_id) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.DISABLED

@@ -61,9 +61,7 @@ def load_checkpoint(path: str | Path, which: str = LATEST) -> dict:
             state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as e:  # torch.load raises many types on a torn or foreign file
         kind = type(e).__name__
-        raise UserError(
-            f"cannot read checkpoint '{file}': corrupt or not a checkpoint ({kind})"
-        ) from None
+        raise UserError(f"cannot read checkpoint '{file}': corrupt or not a checkpoint ({kind})") from None
     if not isinstance(state, dict) or "algo" not in state or "format" not in state:
         raise UserError(f"'{file}' is not an actorcritic checkpoint")
     return state

@@ -25,10 +25,7 @@ EPISODE_COLUMNS = ["step", "env", "return", "length"]
 def read_csv(path: str | Path) -> list[dict[str, float]]:
     """Rows of a metrics/episodes CSV as floats (empty cells become NaN)."""
     with open(path, newline="") as f:
-        return [
-            {k: float(v) if v != "" else math.nan for k, v in row.items()}
-            for row in csv.DictReader(f)
-        ]
+        return [{k: float(v) if v != "" else math.nan for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def _truncate_csv(path: Path, max_step: int) -> None:
@@ -82,11 +79,7 @@ class RunLogger:
         step = int(row["step"])
         for key, value in row.items():
             # Episodic return and length go to TensorBoard once per episode (log_episode), not here.
-            if (
-                key in ("step", "wall_time", "episodic_return", "episodic_length")
-                or value is None
-                or value != value
-            ):
+            if key in ("step", "wall_time", "episodic_return", "episodic_length") or value is None or value != value:
                 continue
             self.tb.add_scalar(self._tag(key), value, step)
 

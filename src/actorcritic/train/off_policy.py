@@ -17,15 +17,17 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import torch
+import tyro
 from torch import nn
 
 from actorcritic.config import config_to_dict
 from actorcritic.core.buffers import Batch, ReplayBuffer
 from actorcritic.core.noise import ActionNoise, GaussianNoise, OrnsteinUhlenbeckNoise
+from actorcritic.core.optim import ensemble_critic_loss, gradient_step
 from actorcritic.core.spaces import ActionScaler, flat_box_dim
 from actorcritic.core.targets import TargetNetworks
 from actorcritic.envs.make import episode_seed, make_env, make_vector_env
@@ -67,7 +69,7 @@ class OffPolicyConfig:
     """Discount factor."""
     tau: float = 0.005
     """Target network update rate in (0, 1]: target <- (1 - tau) target + tau online; 1 = hard copy."""
-    target_update_period: int = 1
+    target_update_period: Annotated[int, tyro.conf.arg(aliases=("--target-update-interval",))] = 1
     """Update the targets every this many gradient updates (TF-Agents; e.g. tau=1, period=200 for hard copies)."""
     actor_lr: float = 1e-3
     """Actor learning rate (Adam)."""
@@ -88,6 +90,8 @@ class OffPolicyConfig:
     """Exploration noise added to the policy's action: Gaussian, Ornstein-Uhlenbeck, or none."""
     noise_sigma: float = 0.1
     """Noise scale relative to the action range (fraction of (high - low) / 2); OU's max_sigma."""
+    noise_clip: float | None = None
+    """Clip each noise sample to +-noise_clip (None: no clipping)."""
     noise_min_sigma: float | None = None
     """Decay sigma linearly to this over noise_decay_period env steps (None: constant sigma)."""
     noise_decay_period: int = 100_000
@@ -137,6 +141,7 @@ class OffPolicyConfig:
             f"batch_size ({self.batch_size}) is larger than buffer_size ({self.buffer_size})",
         )
         need(self.noise_sigma >= 0, f"noise_sigma must be >= 0, got {self.noise_sigma}")
+        need(self.noise_clip is None or self.noise_clip > 0, "noise_clip must be positive")
         need(self.max_grad_norm is None or self.max_grad_norm > 0, "max_grad_norm must be positive")
         need(
             len(self.hidden_sizes) >= 1 and min(self.hidden_sizes) >= 1,
@@ -184,6 +189,8 @@ class OffPolicyAgent:
         probe.close()
 
         torch.manual_seed(seed)  # network initialisation
+        # Randomness inside the algorithm (SAC's action samples, TD3's target smoothing).
+        self.generator = torch.Generator(self.device).manual_seed(episode_seed(seed, 4))
         self.build(self.obs_dim, self.action_dim)
         self.buffer = ReplayBuffer(
             cfg.buffer_size, self.obs_dim, self.action_dim, cfg.num_envs, cfg.n_step, cfg.gamma,
@@ -225,8 +232,29 @@ class OffPolicyAgent:
         raise NotImplementedError
 
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """One gradient update; returns detached scalar tensors named by ``metric_names``."""
+        """One gradient update; returns detached scalar tensors named by ``metric_names``.
+
+        ``self.num_updates`` already counts this update (1 on the first), for delays and periods.
+        """
         raise NotImplementedError
+
+    def critic_step(self, batch: Batch, next_value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The Bellman regression every off-policy critic shares; returns (loss, Q values [n, B]).
+
+        y = reward_scale * r + gamma^n (1 - terminated) V'(s'), with V'(s') = ``next_value`` from the
+        algorithm (DDPG/TD3: min_i Q'_i(s', a'); SAC: that minus alpha log pi(a'|s')).
+        """
+        cfg = self.config
+        y = cfg.reward_scale * batch.rewards + batch.discounts * next_value
+        q = self.critic(batch.obs, batch.actions)
+        loss = ensemble_critic_loss(cfg.critic_loss, q, y)
+        gradient_step(self.critic_optim, loss, self.critic_params, cfg.max_grad_norm)
+        return loss, q
+
+    def train_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Count the update, then run it."""
+        self.num_updates += 1
+        return self.update(batch)
 
     # ----------------------------------------------------------------- public API
     @torch.no_grad()
@@ -238,9 +266,7 @@ class OffPolicyAgent:
         env_actions = self.scaler.to_env(actions)
         return env_actions[0] if single else env_actions
 
-    def evaluate(
-        self, episodes: int | None = None, round_id: int | None = None, on_frame=None
-    ) -> EvalResult:
+    def evaluate(self, episodes: int | None = None, round_id: int | None = None, on_frame=None) -> EvalResult:
         """Mean and std of return and length over ``episodes`` deterministic episodes."""
         if self.eval_env is None:
             self.eval_env = make_env(self.env_id, render_mode="rgb_array" if on_frame else None)
@@ -263,10 +289,7 @@ class OffPolicyAgent:
             while self.global_step < end:
                 before = self.global_step
                 self._env_step()
-                if (
-                    self.global_step >= cfg.learning_starts
-                    and self.vector_steps % cfg.train_freq == 0
-                ):
+                if self.global_step >= cfg.learning_starts and self.vector_steps % cfg.train_freq == 0:
                     self._train(cfg.gradient_steps)
                 self.wall_seconds += time.perf_counter() - started
                 started = time.perf_counter()
@@ -300,9 +323,7 @@ class OffPolicyAgent:
     # ----------------------------------------------------------------- the loop
     def _start(self) -> None:
         if self.envs is None:
-            self.envs = make_vector_env(
-                self.env_id, self.config.num_envs, self.config.vectorization
-            )
+            self.envs = make_vector_env(self.env_id, self.config.num_envs, self.config.vectorization)
         if self.run_dir is not None and self.logger is None:
             from actorcritic.train.logging import RunLogger
 
@@ -326,10 +347,7 @@ class OffPolicyAgent:
     def _env_step(self) -> None:
         cfg = self.config
         if self.global_step < cfg.learning_starts:
-            actions = (
-                torch.rand((cfg.num_envs, self.action_dim), generator=self.explore_generator) * 2
-                - 1
-            )
+            actions = torch.rand((cfg.num_envs, self.action_dim), generator=self.explore_generator) * 2 - 1
         else:
             with torch.no_grad():
                 obs = torch.as_tensor(self.obs, dtype=torch.float32, device=self.device)
@@ -372,10 +390,9 @@ class OffPolicyAgent:
     def _train(self, gradient_steps: int) -> None:
         started = time.perf_counter()
         for _ in range(gradient_steps):
-            metrics = self.update(self.buffer.sample(self.config.batch_size))
+            metrics = self.train_step(self.buffer.sample(self.config.batch_size))
             self._metric_sums += torch.stack([metrics[k] for k in self.metric_names])
             self._metric_count += 1
-            self.num_updates += 1
         self.update_seconds += time.perf_counter() - started
 
     def _periodic(self, before: int) -> None:
@@ -399,20 +416,12 @@ class OffPolicyAgent:
             self.best_eval_return = result.mean_return
             if self.run_dir is not None:
                 self._check_finite()
-                ckpt.save_checkpoint(
-                    self.state_dict(include_buffer=False), self.run_dir / "checkpoints" / ckpt.BEST
-                )
-        if (
-            self.solved_at_step is None
-            and self.target_return is not None
-            and result.mean_return >= self.target_return
-        ):
+                ckpt.save_checkpoint(self.state_dict(include_buffer=False), self.run_dir / "checkpoints" / ckpt.BEST)
+        if self.solved_at_step is None and self.target_return is not None and result.mean_return >= self.target_return:
             self.solved_at_step = self.global_step
 
     def _log(self, with_eval: bool) -> None:
-        means = (
-            self._metric_sums / max(1, self._metric_count)
-        ).tolist()  # the one host sync per log
+        means = (self._metric_sums / max(1, self._metric_count)).tolist()  # the one host sync per log
         if self._metric_count and not all(math.isfinite(m) for m in means):
             self._diverged("loss")
         row: dict[str, Any] = {
@@ -424,12 +433,7 @@ class OffPolicyAgent:
             "episodic_return": float(np.mean(self.recent_returns)) if self.recent_returns else None,
             "episodic_length": float(np.mean(self.recent_lengths)) if self.recent_lengths else None,
         }
-        row.update(
-            {
-                k: (m if self._metric_count else None)
-                for k, m in zip(self.metric_names, means, strict=True)
-            }
-        )
+        row.update({k: (m if self._metric_count else None) for k, m in zip(self.metric_names, means, strict=True)})
         ev = self.last_eval if with_eval else None
         row.update({
             "eval_return_mean": ev.mean_return if ev else None,
@@ -471,9 +475,7 @@ class OffPolicyAgent:
     def _diverged(self, what: str) -> None:
         kept = self.run_dir / "checkpoints" / ckpt.LATEST if self.run_dir is not None else None
         where = f"; the last good checkpoint is kept at {kept}" if kept and kept.exists() else ""
-        raise TrainingDiverged(
-            f"NaN or inf in {what} at step {self.global_step}; training stopped{where}"
-        )
+        raise TrainingDiverged(f"NaN or inf in {what} at step {self.global_step}; training stopped{where}")
 
     # ----------------------------------------------------------------- state
     def run_info(self) -> dict[str, Any]:
@@ -500,27 +502,15 @@ class OffPolicyAgent:
             "solved_at_step": self.solved_at_step,
             "wall_seconds": round(self.wall_seconds, 3),
             "num_updates": self.num_updates,
-            "updates_per_second": round(self.num_updates / self.update_seconds, 1)
-            if self.update_seconds
-            else None,
-            "steps_per_second": round(self.global_step / self.wall_seconds, 1)
-            if self.wall_seconds
-            else None,
+            "updates_per_second": round(self.num_updates / self.update_seconds, 1) if self.update_seconds else None,
+            "steps_per_second": round(self.global_step / self.wall_seconds, 1) if self.wall_seconds else None,
         }
 
     def _modules(self) -> dict[str, nn.Module]:
-        return {
-            k: getattr(self, k)
-            for k in self.checkpointed
-            if isinstance(getattr(self, k), nn.Module)
-        }
+        return {k: getattr(self, k) for k in self.checkpointed if isinstance(getattr(self, k), nn.Module)}
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {
-            k: getattr(self, k)
-            for k in self.checkpointed
-            if isinstance(getattr(self, k), torch.optim.Optimizer)
-        }
+        return {k: getattr(self, k) for k in self.checkpointed if isinstance(getattr(self, k), torch.optim.Optimizer)}
 
     def state_dict(self, include_buffer: bool = True) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -530,7 +520,11 @@ class OffPolicyAgent:
             "optimizers": {k: o.state_dict() for k, o in self._optimizers().items()},
             "targets": self.targets.state_dict(),
             "noise": self.noise.state_dict(),
-            "rng": {"explore": self.explore_generator.get_state(), "torch": torch.get_rng_state()},
+            "rng": {
+                "explore": self.explore_generator.get_state(),
+                "policy": self.generator.get_state(),
+                "torch": torch.get_rng_state(),
+            },
             "counters": {
                 "global_step": self.global_step,
                 "vector_steps": self.vector_steps,
@@ -542,9 +536,7 @@ class OffPolicyAgent:
                 "recent_lengths": list(self.recent_lengths),
                 "best_eval_return": self.best_eval_return,
                 "solved_at_step": self.solved_at_step,
-                "last_eval": [self.last_eval.returns, self.last_eval.lengths]
-                if self.last_eval
-                else None,
+                "last_eval": [self.last_eval.returns, self.last_eval.lengths] if self.last_eval else None,
                 "last_eval_step": self.last_eval_step,
                 "wall_seconds": self.wall_seconds,
                 "update_seconds": self.update_seconds,
@@ -563,6 +555,7 @@ class OffPolicyAgent:
         self.targets.load_state_dict(state["targets"])
         self.noise.load_state_dict(state["noise"])
         self.explore_generator.set_state(state["rng"]["explore"])
+        self.generator.set_state(state["rng"]["policy"])
         torch.set_rng_state(state["rng"]["torch"])
         c = state["counters"]
         self.global_step, self.vector_steps, self.num_updates = (
@@ -594,16 +587,29 @@ class OffPolicyAgent:
 
     def _make_noise(self, seed: int) -> ActionNoise:
         cfg = self.config
-        common = {"seed": seed, "device": self.device}
-        decay = {"min_sigma": cfg.noise_min_sigma, "decay_period": cfg.noise_decay_period}
-        if cfg.noise == "gaussian":
-            return GaussianNoise(cfg.num_envs, self.action_dim, cfg.noise_sigma, **decay, **common)
-        if cfg.noise == "ou":
-            return OrnsteinUhlenbeckNoise(
-                cfg.num_envs, self.action_dim, cfg.noise_sigma, **decay,
-                theta=cfg.ou_theta, mu=cfg.ou_mu, dt=cfg.ou_dt, **common,
-            )  # fmt: skip
-        return ActionNoise(cfg.num_envs, self.action_dim, **common)
+        return make_noise(cfg, cfg.noise, cfg.num_envs, self.action_dim, seed, self.device)
+
+
+def make_noise(
+    cfg: OffPolicyConfig,
+    kind: str,
+    num_envs: int,
+    action_dim: int,
+    seed: int,
+    device: torch.device,
+    default_clip: float | None = None,
+) -> ActionNoise:
+    """The exploration noise a config asks for ("gaussian", "ou" or "none")."""
+    clip = cfg.noise_clip if cfg.noise_clip is not None else default_clip
+    common = {"clip": clip, "seed": seed, "device": device}
+    decay = {"min_sigma": cfg.noise_min_sigma, "decay_period": cfg.noise_decay_period}
+    if kind == "gaussian":
+        return GaussianNoise(num_envs, action_dim, cfg.noise_sigma, **decay, **common)
+    if kind == "ou":
+        return OrnsteinUhlenbeckNoise(
+            num_envs, action_dim, cfg.noise_sigma, **decay, theta=cfg.ou_theta, mu=cfg.ou_mu, dt=cfg.ou_dt, **common
+        )
+    return ActionNoise(num_envs, action_dim, seed=seed, device=device)
 
 
 def _device(name: str) -> torch.device:
@@ -629,9 +635,7 @@ class _ProgressBar:
             TextColumn("return {task.fields[ret]}  eval {task.fields[eval]}"),
             TimeRemainingColumn(),
         )
-        self.task = self.progress.add_task(
-            "train", total=end, completed=start, sps="-", ret="-", eval="-"
-        )
+        self.task = self.progress.add_task("train", total=end, completed=start, sps="-", ret="-", eval="-")
         self.progress.start()
         self.last_refresh = 0.0
 

@@ -72,9 +72,7 @@ def plot_run(run_dir: str | Path, window: int = 10) -> list[Path]:
     eval_steps, eval_mean, eval_std = _eval_points(metrics)
     if len(eval_steps):
         ax.plot(eval_steps, eval_mean, "o-", color="tab:orange", label="eval (deterministic)")
-        ax.fill_between(
-            eval_steps, eval_mean - eval_std, eval_mean + eval_std, color="tab:orange", alpha=0.2
-        )
+        ax.fill_between(eval_steps, eval_mean - eval_std, eval_mean + eval_std, color="tab:orange", alpha=0.2)
     ax.set(xlabel="env steps", ylabel="return", title=f"Returns: {run_dir.name}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
@@ -84,9 +82,7 @@ def plot_run(run_dir: str | Path, window: int = 10) -> list[Path]:
     plt.close(fig)
 
     loss_keys = [k for k in (metrics[0] if metrics else {}) if k not in BASE_COLUMNS + EVAL_COLUMNS]
-    fig, axes = plt.subplots(
-        1, max(1, len(loss_keys)), figsize=(4 * max(1, len(loss_keys)), 3.5), squeeze=False
-    )
+    fig, axes = plt.subplots(1, max(1, len(loss_keys)), figsize=(4 * max(1, len(loss_keys)), 3.5), squeeze=False)
     for ax, key in zip(axes[0], loss_keys, strict=False):
         pts = [(r["step"], r[key]) for r in metrics if not math.isnan(r[key])]
         if pts:

@@ -1,0 +1,22 @@
+"""Real training runs: each off-policy algorithm's default config solves Pendulum-v1 within a budget.
+
+Budgets come from bench/steps_to_solve.py (seeds 0-3, steps at the first eval >= -200):
+DDPG 3,500-4,500, TD3 6,000-7,000, SAC 3,500-5,000. Each test trains a fixed budget with margin,
+then runs a fresh 10-episode deterministic evaluation on episodes the training evals never saw.
+"""
+
+import pytest
+
+import actorcritic
+
+BUDGETS = {"ddpg": 8_000, "td3": 10_000, "sac": 8_000}
+
+
+@pytest.mark.learning
+@pytest.mark.parametrize("algo", sorted(BUDGETS))
+def test_default_config_solves_pendulum(algo):
+    cls = actorcritic.ALGOS[algo]
+    agent = cls("Pendulum-v1", cls.config_cls(eval_interval=2_000), seed=0).learn(BUDGETS[algo])
+    result = agent.evaluate(10, round_id=-1)
+    assert result.mean_return >= -200, (algo, result.returns)
+    assert agent.solved_at_step is not None
