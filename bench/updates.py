@@ -1,94 +1,147 @@
-"""Milliseconds per DDPG update (256-256 MLPs, batch 256, Pendulum-v1 shapes), side by side with a
-CleanRL-style reference update (plain Adam, a Python loop for the soft update, critic weight
-gradients computed in the actor step), in the same process, interleaved, medians over repeats.
+"""Milliseconds per gradient update for DDPG, TD3 and SAC, side by side in one process:
 
-    python bench/updates.py [--repeats 7] [--updates 200] [--threads N]
+- ours: ``agent.train_step(agent.buffer.sample(256))`` (replay sampling included);
+- SB3: ``model.train(gradient_steps=N, batch_size=256)`` with identical networks (256-256), batch size and
+  env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``);
+- the floor: the matrix products each update needs, timed one by one at their exact shapes (no critic
+  weight-gradients in the actor step), summed.
 
-Also reports the loop's own cost per env step outside the update (µs), measured with updates off.
+Repeats are interleaved (ours, SB3, floor, ours, ...) and the table shows medians.
+
+    python bench/updates.py [--algos ddpg td3 sac] [--repeats 7] [--updates 100] [--threads N]
+
+It also reports the loop's own cost per env step outside the update (µs), with updates off.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
+import itertools
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
-from actorcritic import DDPG, DDPGConfig
+from actorcritic import ALGOS
 
-
-def reference_update(nets, optims, batch, gamma_tau=(0.99, 0.005)):
-    """The update as tutorials write it: separate calls, a Python loop over parameters."""
-    actor, critic, actor_t, critic_t = nets
-    actor_opt, critic_opt = optims
-    _, tau = gamma_tau
-    with torch.no_grad():
-        y = batch.rewards + batch.discounts * critic_t(batch.next_obs, actor_t(batch.next_obs))
-    critic_loss = F.mse_loss(critic(batch.obs, batch.actions), y)
-    critic_opt.zero_grad()
-    critic_loss.backward()
-    critic_opt.step()
-    actor_loss = -critic(batch.obs, actor(batch.obs)).mean()
-    actor_opt.zero_grad()
-    actor_loss.backward()
-    actor_opt.step()
-    with torch.no_grad():
-        for net, target in ((actor, actor_t), (critic, critic_t)):
-            for p, pt in zip(net.parameters(), target.parameters(), strict=True):
-                pt.data.copy_(tau * p.data + (1 - tau) * pt.data)
-    return critic_loss.item(), actor_loss.item()  # tutorials log with .item() every step
+OBS, ACT, HIDDEN, BATCH = 3, 1, 256, 256  # Pendulum-v1, 256-256 MLPs, batch 256
 
 
-def time_per_call(fn, n: int) -> float:
+def time_per_call(fn: Callable[[], object], n: int) -> float:
+    fn()  # warm-up
     start = time.perf_counter()
     for _ in range(n):
         fn()
     return (time.perf_counter() - start) / n
 
 
+def mlp_products(sizes: list[int], forward: bool = True, wgrad: bool = False, igrad: bool = False) -> list[tuple]:
+    """(M, K, N) of each matrix product of an MLP's forward / weight-gradient / input-gradient pass."""
+    out = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        if forward:
+            out.append((BATCH, n_in, n_out))
+        if wgrad:
+            out.append((n_out, BATCH, n_in))
+        if igrad:
+            out.append((BATCH, n_out, n_in))
+    return out
+
+
+def required_products(algo: str) -> list[tuple]:
+    """Every matrix product one update needs (averaged over TD3's policy delay of 2)."""
+    actor = [OBS, HIDDEN, HIDDEN, ACT * (2 if algo == "sac" else 1)]
+    critic = [OBS + ACT, HIDDEN, HIDDEN, 1]
+    n_critics = 1 if algo == "ddpg" else 2
+    target = mlp_products(actor) + n_critics * mlp_products(critic)
+    critic_step = n_critics * (mlp_products(critic, wgrad=True) + mlp_products(critic[1:], forward=False, igrad=True))
+    actor_critics = n_critics if algo == "sac" else 1  # SAC's actor uses min over critics, DDPG/TD3 Q_1
+    actor_step = (
+        mlp_products(actor, wgrad=True)
+        + mlp_products(actor[1:], forward=False, igrad=True)
+        + actor_critics * mlp_products(critic, igrad=True)  # through the critic to the action, no wgrad
+    )
+    if algo == "td3":
+        return target + critic_step + actor_step[: len(actor_step) // 2]  # the actor moves every 2nd update
+    return target + critic_step + actor_step
+
+
+def floor_seconds(products: list[tuple], repeats: int = 50) -> float:
+    total = 0.0
+    for m, k, n in products:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        total += time_per_call(lambda a=a, b=b: torch.mm(a, b), repeats)
+    return total
+
+
+def our_update(algo: str) -> tuple[Callable[[], object], object]:
+    cls = ALGOS[algo]
+    agent = cls(
+        "Pendulum-v1",
+        cls.config_cls(hidden_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, learning_starts=2_000, eval_interval=0),
+        seed=0,
+    )
+    agent._start()
+    for _ in range(2_000):
+        agent._env_step()  # random actions: fills the buffer, no updates
+    return (lambda: agent.train_step(agent.buffer.sample(BATCH))), agent
+
+
+def sb3_update(algo: str, n: int) -> Callable[[], object] | None:
+    try:
+        import stable_baselines3 as sb3
+    except ImportError:
+        return None
+    cls = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[algo]
+    model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [HIDDEN, HIDDEN]}, batch_size=BATCH,
+                learning_starts=2_000, buffer_size=100_000, seed=0, device="cpu")  # fmt: skip
+    model.learn(2_000)  # fills its replay buffer (no updates before learning_starts)
+    return lambda: model.train(gradient_steps=n, batch_size=BATCH)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac"], choices=sorted(ALGOS))
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=100)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    cfg = DDPGConfig(hidden_sizes=(256, 256), batch_size=256, learning_starts=2_000, eval_interval=0)
-    agent = DDPG("Pendulum-v1", cfg, seed=0)
-    agent._start()
-    random_us = time_per_call(agent._env_step, 2_000) * 1e6  # uniform random actions, fills the buffer
-    agent.global_step = cfg.learning_starts  # from here on the actor acts, plus noise (no updates)
-    policy_us = time_per_call(agent._env_step, 2_000) * 1e6
+    rows = []
+    for algo in args.algos:
+        ours, agent = our_update(algo)
+        sb3 = sb3_update(algo, args.updates)
+        products = required_products(algo)
+        t_ours, t_sb3, t_floor = [], [], []
+        for _ in range(args.repeats):
+            t_ours.append(time_per_call(ours, args.updates))
+            if sb3 is not None:
+                t_sb3.append(time_per_call(sb3, 1) / args.updates)
+            t_floor.append(floor_seconds(products))
+        ms = statistics.median(t_ours) * 1e3
+        sb3_ms = statistics.median(t_sb3) * 1e3 if t_sb3 else None
+        floor_ms = statistics.median(t_floor) * 1e3
+        mflop = sum(2 * m * k * n for m, k, n in products) / 1e6
+        rows.append((algo, ms, sb3_ms, floor_ms, len(products), mflop))
+        if algo == args.algos[0]:
+            agent.global_step = agent.config.learning_starts  # the actor acts from here on (no updates)
+            loop_us = time_per_call(agent._env_step, 2_000) * 1e6
 
-    nets = tuple(copy.deepcopy(m) for m in (agent.actor, agent.critic, agent.actor_target, agent.critic_target))
-    optims = (
-        torch.optim.Adam(nets[0].parameters(), lr=1e-3),
-        torch.optim.Adam(nets[1].parameters(), lr=1e-3),
-    )
-    batch = agent.buffer.sample(256)
-
-    ours, ref, sample = [], [], []
-    for _ in range(args.repeats):
-        ours.append(time_per_call(lambda: agent.update(agent.buffer.sample(256)), args.updates))
-        ref.append(time_per_call(lambda: reference_update(nets, optims, batch), args.updates))
-        sample.append(time_per_call(lambda: agent.buffer.sample(256), args.updates))
-    ms = {k: statistics.median(v) * 1e3 for k, v in {"ours": ours, "ref": ref, "sample": sample}.items()}
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {HIDDEN}-{HIDDEN} MLPs, batch {BATCH}; "
+          f"medians of {args.repeats} interleaved repeats of {args.updates} updates")  # fmt: skip
     print(
-        f"torch {torch.__version__}, threads {torch.get_num_threads()}, {args.repeats} repeats x {args.updates} updates (medians)"
+        f"{'algo':6}{'ours ms':>9}{'SB3 ms':>9}{'SB3/ours':>10}{'floor ms':>10}{'% of floor':>12}{'products':>10}{'MFLOP':>8}"
     )
-    print(f"{'':36}{'ms/update':>10}")
-    print(f"{'actorcritic DDPG (incl. sampling)':36}{ms['ours']:10.3f}")
-    print(f"{'CleanRL-style reference (no sampling)':36}{ms['ref']:10.3f}")
-    print(f"{'  of which: replay sample (ours)':36}{ms['sample']:10.3f}")
-    print(f"speed-up vs reference: {ms['ref'] / ms['ours']:.2f}x")
+    for algo, ms, sb3_ms, floor_ms, n_products, mflop in rows:
+        sb3_txt = f"{sb3_ms:9.2f}{sb3_ms / ms:9.2f}x" if sb3_ms else f"{'-':>9}{'-':>10}"
+        print(f"{algo:6}{ms:9.2f}{sb3_txt}{floor_ms:10.2f}{100 * floor_ms / ms:11.0f}%{n_products:10d}{mflop:8.0f}")
+    if any(r[2] is None for r in rows):
+        print('SB3 not installed: pip install -e ".[bench]" for the comparison')
     print(
-        f"loop cost per env step outside updates: {random_us:.0f} µs with random actions, "
-        f"{policy_us:.0f} µs with the actor acting (env step, buffer add, noise, bookkeeping)"
+        f"loop cost per env step outside updates ({args.algos[0]}, actor acting, noise, env step, buffer add): {loop_us:.0f} µs"
     )
 
 
