@@ -76,6 +76,8 @@ class RunLogger:
     def log(self, row: dict[str, float]) -> None:
         """One log point: a CSV row and a TensorBoard scalar per value."""
         self._metrics.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        self._metrics_file.flush()  # one row per log point: cheap, and `tail -f metrics.csv` works
+        self._episodes_file.flush()
         step = int(row["step"])
         for key, value in row.items():
             # Episodic return and length go to TensorBoard once per episode (log_episode), not here.
