@@ -91,6 +91,13 @@ def test_plot_overlays_runs(trained_run, tmp_path, capsys):
     assert code == 0 and out_file.stat().st_size > 0
 
 
+def test_plot_of_one_run_rewrites_its_own_plots(trained_run, capsys):
+    returns_png = trained_run / "plots" / "returns.png"
+    returns_png.unlink()
+    code, out, _ = run_cli(capsys, "plot", trained_run)
+    assert code == 0 and returns_png.stat().st_size > 0 and str(returns_png) in out
+
+
 def test_resume_continues_to_a_new_total(tmp_path, capsys):
     run_dir = tmp_path / "run"
     assert main(["train", "--run-dir", str(run_dir), *TINY]) == 0
