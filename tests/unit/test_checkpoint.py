@@ -113,22 +113,23 @@ def test_truncated_checkpoint_is_a_user_error(tmp_path):
         b"\x00" * 64,
         bytes(random.Random(0).randrange(256) for _ in range(4096)),
         pickle.dumps([1, 2, 3]),
+        b"hello world",  # torch.load raises KeyError on this one
+        b"algo = 'ddpg'\n",  # a TOML config passed by mistake: IndexError
+        b"J\x00",  # struct.error
     ],
-    ids=["text", "html", "json", "zeros", "random", "plain-pickle"],
+    ids=[
+        "text",
+        "html",
+        "json",
+        "zeros",
+        "random",
+        "plain-pickle",
+        "hello-KeyError",
+        "toml-IndexError",
+        "struct-error",
+    ],
 )
 def test_garbage_file_is_a_user_error(tmp_path, content):
-    path = tmp_path / "garbage.pt"
-    path.write_bytes(content)
-    with pytest.raises(UserError):
-        load_checkpoint(path)
-
-
-@pytest.mark.parametrize(
-    "content",
-    [b"hello world", b"algo = 'ddpg'\n", b"J\x00"],  # a note; a TOML config passed by mistake
-    ids=["hello-KeyError", "toml-IndexError", "struct-error"],
-)
-def test_garbage_text_files_are_user_errors_too(tmp_path, content):
     path = tmp_path / "garbage.pt"
     path.write_bytes(content)
     with pytest.raises(UserError):

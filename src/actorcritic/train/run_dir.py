@@ -40,12 +40,3 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(path)
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UserError(f"missing file '{path}'") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"corrupt JSON in '{path}': {e}") from None
