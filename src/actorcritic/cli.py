@@ -1,8 +1,8 @@
 """The ``actorcritic`` command: train, eval, plot.
 
-    actorcritic train [ALGO] [--env ENV] [--total-steps N] [--seed S] [--run-dir DIR]
+    actorcritic train [ALGO] [--env ENV] [--total-steps N] [--seed S] [--seeds K] [--run-dir DIR]
                       [--checkpoint-interval N] [--config FILE] [--<config-field> VALUE ...]
-    actorcritic train --resume RUN_DIR [--total-steps N]
+    actorcritic train --resume RUN_DIR [RUN_DIR ...] [--total-steps N]
     actorcritic eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best]
     actorcritic plot RUN_DIR... [-o FILE]
 
@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +48,12 @@ class TrainArgs(Generic[C]):
     """Env steps to train for (summed over parallel envs)."""
     seed: int = 0
     """Seed for networks, envs, exploration and replay sampling."""
+    seeds: int = 1
+    """Train this many agents at once (seeds seed, seed+1, ...) as one batched computation; each
+    writes its own run directory, as if trained alone."""
     run_dir: Path | None = None
-    """Run directory (default: runs/<env>__<algo>__seed<seed>__<timestamp>). Must not exist yet."""
+    """Run directory (default: runs/<env>__<algo>__seed<seed>__<timestamp>). Must not exist yet.
+    With --seeds K: the parent of one directory per seed, DIR/seed<S>."""
     checkpoint_interval: int = 5_000
     """Write checkpoints/latest.pt every this many env steps (and at the end)."""
     config: Path | None = None
@@ -65,8 +70,8 @@ class TrainArgs(Generic[C]):
 class ResumeArgs:
     """Resume an interrupted run from its latest checkpoint."""
 
-    resume: Path
-    """The run directory to resume."""
+    resume: tuple[Path, ...]
+    """The run directory to resume; several (e.g. the members of a --seeds group) resume together."""
     total_steps: int | None = None
     """Train until this many env steps in all (default: the run's original total)."""
     checkpoint_interval: int | None = None
@@ -167,12 +172,22 @@ def cmd_train(args: list[str]) -> int:
     parsed: TrainArgs = _cli(TrainArgs[cls.config_cls], args, f"actorcritic train {algo}", default)
 
     _set_threads(parsed.threads)
-    run_dir = parsed.run_dir or default_run_dir(parsed.env, algo, parsed.seed)
-    agent = cls(parsed.env, parsed.algo_config, seed=parsed.seed, run_dir=run_dir,
+    if parsed.seeds < 1:
+        raise UserError(f"seeds must be >= 1, got {parsed.seeds}")
+    seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
+    run_dir: Any = parsed.run_dir or [default_run_dir(parsed.env, algo, s) for s in seeds]
+    agent = cls(parsed.env, parsed.algo_config, seed=seeds[0] if len(seeds) == 1 else seeds, run_dir=run_dir,
                 checkpoint_interval=parsed.checkpoint_interval, device=parsed.device)  # fmt: skip
-    print(f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps -> {agent.run_dir}")
+    where = agent.run_dir if len(seeds) == 1 else f"{len(seeds)} run directories"
+    print(
+        f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} -> {where}"
+    )
     _train_and_report(agent, parsed.total_steps, parsed.progress)
     return 0
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    return str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}..{seeds[-1]}"
 
 
 def cmd_resume(args: list[str]) -> int:
@@ -182,10 +197,12 @@ def cmd_resume(args: list[str]) -> int:
     planned = agent.planned_total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None or total <= agent.global_step:
-        print(f"nothing to do: {parsed.resume} is at step {agent.global_step} (pass a larger --total-steps)")
+        where = ", ".join(str(p) for p in parsed.resume)
+        print(f"nothing to do: {where} is at step {agent.global_step} (pass a larger --total-steps)")
         return 0
     agent.resume_in(parsed.resume, parsed.checkpoint_interval)
-    print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {parsed.resume}")
+    where = ", ".join(str(p) for p in parsed.resume)
+    print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {where}")
     _train_and_report(agent, total - agent.global_step, parsed.progress)
     return 0
 
@@ -202,21 +219,37 @@ def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
         agent.learn(steps, progress=progress)
     finally:
         agent.close()
-    s = agent.summary()
-    if s["target_return"] is None:
-        solved = "no target return known for this env (set --target-return)"
-    elif s["solved_at_step"] is None:
-        solved = f"not solved (target {s['target_return']})"
+    summaries = [agent.summary(i) for i in range(agent.num_members)]
+    for s in summaries:
+        prefix = "done" if len(summaries) == 1 else f"seed {s['seed']}"
+        print(
+            f"{prefix}: {s['total_steps']} steps in {s['wall_seconds']:.0f}s; final eval "
+            f"{s['final_eval_mean_return']:.1f} ± {s['final_eval_std_return']:.1f}; best "
+            f"{s['best_eval_mean_return']:.1f}; {_solved_text(s)}"
+        )
+    if len(summaries) > 1:
+        finals = [s["final_eval_mean_return"] for s in summaries]
+        solved = sum(s["solved_at_step"] is not None for s in summaries)
+        print(
+            f"done: {len(finals)} seeds; final eval {statistics.mean(finals):.1f} ± {statistics.stdev(finals):.1f} "
+            f"(mean ± std over seeds); {solved}/{len(finals)} solved"
+        )
+    dirs = [m.run_dir for m in agent.members]
+    if len(dirs) == 1:
+        print(f"run directory: {dirs[0]}")
+        print(f"plots:         {dirs[0] / 'plots' / 'returns.png'}, {dirs[0] / 'plots' / 'losses.png'}")
     else:
-        solved = f"solved at step {s['solved_at_step']} (target {s['target_return']})"
-    print(
-        f"done: {s['total_steps']} steps in {s['wall_seconds']:.0f}s; final eval "
-        f"{s['final_eval_mean_return']:.1f} ± {s['final_eval_std_return']:.1f}; best "
-        f"{s['best_eval_mean_return']:.1f}; {solved}"
-    )
-    print(f"run directory: {agent.run_dir}")
-    print(f"plots:         {agent.run_dir / 'plots' / 'returns.png'}, {agent.run_dir / 'plots' / 'losses.png'}")
-    print(f"tensorboard:   tensorboard --logdir {agent.run_dir.parent}")
+        print("run directories:\n" + "\n".join(f"  {d}" for d in dirs))
+        print(f"compare:       actorcritic plot {' '.join(str(d) for d in dirs)}")
+    print(f"tensorboard:   tensorboard --logdir {dirs[0].parent}")
+
+
+def _solved_text(s: dict[str, Any]) -> str:
+    if s["target_return"] is None:
+        return "no target return known for this env (set --target-return)"
+    if s["solved_at_step"] is None:
+        return f"not solved (target {s['target_return']})"
+    return f"solved at step {s['solved_at_step']} (target {s['target_return']})"
 
 
 def cmd_eval(args: list[str]) -> int:
@@ -275,7 +308,8 @@ COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}
 USAGE = """usage: actorcritic {train,eval,plot} ...
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
-  train --resume RUN_DIR     resume an interrupted run
+  train [ALGO] --seeds K     train K seeds at once as one batched computation
+  train --resume RUN_DIR...  resume an interrupted run (several: a --seeds group, together)
   eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best] [--seed S]
   plot RUN_DIR... [-o FILE]  overlay learning curves
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from actorcritic.algos.ddpg_td3 import DDPG, TD3
@@ -14,18 +15,31 @@ from actorcritic.train.off_policy import CHECKPOINT_FORMAT, OffPolicyAgent
 ALGOS: dict[str, type[OffPolicyAgent]] = {"ddpg": DDPG, "td3": TD3, "sac": SAC}
 
 
-def load(path: str | Path, which: str = ckpt.LATEST, device: str = "cpu") -> OffPolicyAgent:
-    """The agent saved in a run directory (``checkpoints/<which>``) or a checkpoint file."""
-    state = ckpt.load_checkpoint(path, which)
-    if state["format"] != CHECKPOINT_FORMAT:
-        raise UserError(f"checkpoint format {state['format']} is not supported (expected {CHECKPOINT_FORMAT})")
-    if state["algo"] not in ALGOS:
-        raise UserError(f"checkpoint is for unknown algorithm '{state['algo']}'")
-    cls = ALGOS[state["algo"]]
-    config = config_from_dict(cls.config_cls, state["config"], source=f"checkpoint {path}")
-    agent = cls(state["env"], config, seed=state["seed"], device=device)
+def load(path: str | Path | Sequence[str | Path], which: str = ckpt.LATEST, device: str = "cpu") -> OffPolicyAgent:
+    """The agent saved in a run directory (``checkpoints/<which>``) or a checkpoint file.
+
+    Several paths (the members of a ``--seeds K`` group, or runs of one config with different seeds)
+    load as one group that trains on together.
+    """
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    states = [ckpt.load_checkpoint(p, which) for p in paths]
+    for p, state in zip(paths, states, strict=True):
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise UserError(
+                f"checkpoint '{p}' has format {state.get('format')}, this version reads {CHECKPOINT_FORMAT}"
+            )
+        if state["algo"] not in ALGOS:
+            raise UserError(f"checkpoint '{p}' is for unknown algorithm '{state['algo']}'")
+        for key in ("algo", "env", "config"):
+            if state[key] != states[0][key]:
+                raise UserError(f"'{p}' and '{paths[0]}' differ in {key}: they cannot train as one group")
+    first = states[0]
+    cls = ALGOS[first["algo"]]
+    config = config_from_dict(cls.config_cls, first["config"], source=f"checkpoint {paths[0]}")
+    seeds = [s["seed"] for s in states]
+    agent = cls(first["env"], config, seed=seeds[0] if len(seeds) == 1 else seeds, device=device)
     try:
-        agent.load_state_dict(state)
+        agent.load_state_dict(states)
     except (KeyError, RuntimeError, ValueError) as e:
-        raise UserError(f"checkpoint '{path}' does not match its config: {e}") from None
+        raise UserError(f"checkpoint '{paths[0]}' does not match its config: {e}") from None
     return agent

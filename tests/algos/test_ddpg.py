@@ -98,7 +98,7 @@ def test_same_seed_same_parameters():
     c = DDPG("Pendulum-v1", cfg, seed=4).learn(400)
     assert a.num_updates == 301  # one per step from the 100th stored transition on
     assert_same_params(a, b)
-    assert not torch.equal(a.actor.net[0].weight, c.actor.net[0].weight)
+    assert not torch.equal(a.actor.net.weights[0], c.actor.net.weights[0])
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "ou"])
@@ -147,8 +147,8 @@ def test_resume_mid_episode_starts_fresh_episodes_and_keeps_every_transition(tmp
     fresh_obs, _ = make_env("Pendulum-v1").reset(seed=episode_seed(2, 0, 2))
     torch.testing.assert_close(buf.obs[300, 0], torch.as_tensor(fresh_obs))
     # n-step windows that start before the cut stop at it.
-    batch = buf._sample_nstep(torch.tensor([298]))
-    torch.testing.assert_close(batch.next_obs[0], buf.next_obs[299, 0])
+    batch = buf.gather(torch.tensor([[298]]))
+    torch.testing.assert_close(batch.next_obs[0, 0], buf.next_obs[299, 0])
 
 
 def test_non_finite_reward_stops_training_and_keeps_the_last_checkpoint(tmp_path):

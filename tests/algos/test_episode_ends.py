@@ -47,7 +47,7 @@ def test_termination_never_bootstraps():
     assert torch.equal(terminated, final)
     assert not buf.truncated.any()
     sampled = buf.sample(4096)
-    expected = torch.where(sampled.next_obs[:, 0] == 1.0, 0.0, GAMMA)
+    expected = torch.where(sampled.next_obs[..., 0] == 1.0, 0.0, GAMMA)
     torch.testing.assert_close(sampled.discounts, expected)
 
 

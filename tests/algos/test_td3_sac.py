@@ -40,11 +40,11 @@ def test_td3_configured_as_ddpg_gives_exactly_ddpgs_parameters():
 def test_td3_smoothing_noise_is_clipped_and_has_the_configured_scale():
     cfg = TD3Config(hidden_sizes=(8,), target_noise=0.2, target_noise_clip=0.3)
     agent = TD3("Pendulum-v1", cfg, seed=0)
-    noise = agent.smoothing_noise(torch.Size([200_000, 1]))
+    noise = agent.smoothing_noise(torch.Size([1, 200_000, 1]))
     assert noise.abs().max() <= 0.3 + 1e-7
     assert (noise.abs() == 0.3).float().mean() == pytest.approx(2 * 0.5 * math.erfc(1.5 / math.sqrt(2)), abs=0.005)
     # The target action is mu'(s') plus that noise, kept inside [-1, 1].
-    obs = torch.randn(1000, 3)
+    obs = torch.randn(1, 1000, 3)
     diff = agent.target_actions(obs) - agent.actor_target(obs)
     assert diff.abs().max() <= 0.3 + 1e-6 and not torch.all(diff == 0)
     assert agent.target_actions(obs).abs().max() <= 1.0
@@ -74,7 +74,7 @@ def test_td3_target_uses_the_minimum_of_twin_critics():
         agent.critic_target.biases[-1][0] += 5.0  # critic 1 now overestimates by 5
     b = random_batch(0)
     with torch.no_grad():
-        both = agent.critic_target(b.next_obs, agent.actor_target(b.next_obs))
+        both = agent.critic_target(b.next_obs, agent.actor_target(b.next_obs))[0]  # the one member's [2, B]
     torch.testing.assert_close(both.min(dim=0).values, both[1])
 
 
@@ -100,7 +100,7 @@ def test_sac_log_prob_matches_change_of_variables_with_an_autograd_jacobian():
 def test_sac_log_prob_is_finite_at_the_action_bounds():
     actor = SquashedGaussianActor(2, 2, (8,))
     with torch.no_grad():
-        actor.net[-1].bias.copy_(torch.tensor([30.0, -30.0, -5.0, -5.0]))  # means at +-30: tanh = +-1
+        actor.net.biases[-1][0, 0].copy_(torch.tensor([30.0, -30.0, -5.0, -5.0]))  # means at +-30: tanh = +-1
     actions, log_prob = actor.sample(torch.zeros(100, 2), torch.Generator().manual_seed(0))
     assert torch.all(actions.abs() == 1.0)  # saturated in float32
     assert torch.isfinite(log_prob).all()
@@ -109,7 +109,7 @@ def test_sac_log_prob_is_finite_at_the_action_bounds():
 def test_sac_log_std_is_clamped():
     actor = SquashedGaussianActor(2, 1, (8,))
     with torch.no_grad():
-        actor.net[-1].bias.copy_(torch.tensor([0.0, 100.0]))
+        actor.net.biases[-1][0, 0].copy_(torch.tensor([0.0, 100.0]))
     _, log_std = actor.distribution(torch.zeros(3, 2))
     assert torch.all(log_std == SquashedGaussianActor.LOG_STD_MAX)
 
@@ -133,9 +133,10 @@ def test_sac_soft_target_by_hand():
     state = agent.generator.get_state()
     with torch.no_grad():
         a2, logp2 = agent.actor.sample(b.next_obs, agent.generator)
-        y = 0.5 * b.rewards + b.discounts * (agent.critic_target(b.next_obs, a2).min(0).values - agent.alpha * logp2)
+        # One member: [M=1, n=2, B] Q values, the target y [1, B].
+        y = 0.5 * b.rewards + b.discounts * (agent.critic_target(b.next_obs, a2).min(1).values - agent.alpha * logp2)
         q = agent.critic(b.obs, b.actions)
-        expected_loss = ((q - y) ** 2).mean(dim=1).sum()
+        expected_loss = ((q - y.unsqueeze(1)) ** 2).mean(dim=2).sum(dim=1)
     agent.generator.set_state(state)
     metrics = agent.train_step(b)
     torch.testing.assert_close(metrics["critic_loss"], expected_loss)

@@ -108,6 +108,31 @@ def test_resume_continues_to_a_new_total(tmp_path, capsys):
     assert code == 0 and "nothing to do" in out
 
 
+def test_seeds_trains_a_group_with_one_run_directory_per_seed(tmp_path, capsys):
+    group = tmp_path / "group"
+    code, out, _ = run_cli(capsys, "train", "td3", "--seeds", "2", "--seed", "4", "--run-dir", group, *TINY)
+    assert code == 0, out
+    assert "seed 4:" in out and "seed 5:" in out and "mean ± std over seeds" in out
+    dirs = [group / "seed4", group / "seed5"]
+    for seed, run in zip((4, 5), dirs, strict=True):
+        assert json.loads((run / "summary.json").read_text())["seed"] == seed
+        assert (run / "checkpoints" / "latest.pt").is_file() and (run / "plots" / "returns.png").is_file()
+    code, out, _ = run_cli(capsys, "eval", dirs[1], "--json")  # each member is a run of its own
+    assert code == 0 and json.loads(out)["step"] == 300
+    code, out, _ = run_cli(capsys, "train", "--resume", *dirs, "--total-steps", "400", "--no-progress")
+    assert code == 0, out
+    assert [json.loads((d / "summary.json").read_text())["total_steps"] for d in dirs] == [400, 400]
+
+
+def test_seeds_never_touch_an_existing_member_directory(tmp_path, capsys):
+    (tmp_path / "group" / "seed1").mkdir(parents=True)
+    (tmp_path / "group" / "seed1" / "notes.txt").write_text("mine")
+    code, _, err = run_cli(capsys, "train", "--seeds", "2", "--run-dir", tmp_path / "group", *TINY)
+    assert_user_error(code, err, "seed1", "already exists")
+    assert sorted(p.name for p in (tmp_path / "group").iterdir()) == ["seed1"]  # seed0 was not created
+    assert (tmp_path / "group" / "seed1" / "notes.txt").read_text() == "mine"
+
+
 def test_config_file_sets_fields_and_flags_override(tmp_path, capsys):
     cfg = tmp_path / "ddpg.yaml"
     cfg.write_text("tau: 0.02\nactor_lr: 0.0003\nnoise: ou\ntotal_steps: 200\nenv: toy_envs:TruncatingEnv\n")
@@ -140,6 +165,7 @@ BAD_INPUTS = [
     (["frobnicate"], ["unknown command"]),
     (["train", "--device", "gpu"], ["unknown device"]),
     (["train", "--threads", "0"], ["threads"]),
+    (["train", "--seeds", "0"], ["seeds"]),
 ]
 if not torch.cuda.is_available():
     BAD_INPUTS.append((["train", "--device", "cuda"], ["cuda"]))

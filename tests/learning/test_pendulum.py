@@ -20,3 +20,14 @@ def test_default_config_solves_pendulum(algo):
     result = agent.evaluate(10, round_id=-1)
     assert result.mean_return >= -200, (algo, result.returns)
     assert agent.solved_at_step is not None
+
+
+@pytest.mark.learning
+def test_every_member_of_a_seed_group_solves_pendulum():
+    """Four DDPG seeds trained as one batched group, with the single run's budget: each member solves
+    it on its own fresh evaluation, as a run with its seed does alone."""
+    cls = actorcritic.DDPG
+    group = cls("Pendulum-v1", cls.config_cls(eval_interval=2_000), seed=[0, 1, 2, 3]).learn(BUDGETS["ddpg"])
+    results = group.evaluate_members(10, round_id=-1)
+    assert all(r.mean_return >= -200 for r in results), [r.mean_return for r in results]
+    assert all(m.solved_at_step is not None for m in group.members)

@@ -15,10 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from actorcritic.core.buffers import ReplayBuffer
+from actorcritic.core.buffers import Batch, ReplayBuffer
 from actorcritic.core.returns import nstep_window
 
 OBS_DIM, ACT_DIM = 3, 2
+
+
+def one(batch: Batch) -> Batch:
+    """The first (only) member's part of a batch: fields without the members axis."""
+    return Batch(*(t[0] for t in batch))
 
 
 class History:
@@ -180,7 +185,7 @@ def test_terminated_and_truncated_are_stored_separately_and_discount_differently
     buf.add([[0.0], [1.0]], [[0.0], [0.0]], [1.0, 2.0], [[5.0], [6.0]], [True, False], [False, True])
     assert buf.terminated[0].tolist() == [True, False]
     assert buf.truncated[0].tolist() == [False, True]
-    batch = buf.sample(200)
+    batch = one(buf.sample(200))
     env = batch.obs[:, 0].long()
     assert set(env.tolist()) == {0, 1}
     assert torch.equal(batch.terminated, env == 0)
@@ -199,7 +204,7 @@ def test_one_step_samples_are_stored_transitions_with_gamma_discount():
     buf = ReplayBuffer(20, OBS_DIM, ACT_DIM, num_envs=4, n_step=1, gamma=gamma, seed=3)
     hist = History(4)
     fill(buf, hist, 13, rng)  # wrapped: 5 rows of 4 envs
-    batch = buf.sample(300)
+    batch = one(buf.sample(300))
     expected = []
     for uid in batch.obs[:, 0].round().long().tolist():
         step, env = divmod(uid, 4)
@@ -213,7 +218,7 @@ def test_sample_draws_uniformly_over_stored_transitions_only(n_step):
     buf = ReplayBuffer(40, OBS_DIM, ACT_DIM, num_envs=2, n_step=n_step, seed=0)
     rng = np.random.default_rng(2)
     fill(buf, History(2), 5, rng)  # 10 of 40 slots written; the rest are zeros
-    uids = buf.sample(20_000).obs[:, 0].round().long()
+    uids = one(buf.sample(20_000)).obs[:, 0].round().long()
     counts = torch.bincount(uids, minlength=10)
     assert counts.numel() == 10 and bool((counts > 0).all())
     # An unwritten (all-zero) slot would read as uid 0 and inflate its count past the band below.
@@ -229,16 +234,16 @@ def test_sampling_uses_the_buffers_own_seeded_generator():
     fill(b, History(3), 14, rng_b)
     for i in range(3):
         torch.manual_seed(1000 + i)  # the global RNG must not matter
-        batch_a = a.sample(64)
+        batch_a = one(a.sample(64))
         torch.rand(17)  # advance the global generator differently between the two calls
         torch.manual_seed(7 * i)
-        batch_b = b.sample(64)
+        batch_b = one(b.sample(64))
         assert_batches_equal(batch_a, batch_b)
     c = ReplayBuffer(30, OBS_DIM, ACT_DIM, num_envs=3, n_step=2, seed=124)
     fill(c, History(3), 14, np.random.default_rng(5))
     d = ReplayBuffer(30, OBS_DIM, ACT_DIM, num_envs=3, n_step=2, seed=123)
     fill(d, History(3), 14, np.random.default_rng(5))
-    assert not torch.equal(c.sample(64).obs, d.sample(64).obs)
+    assert not torch.equal(one(c.sample(64)).obs, one(d.sample(64)).obs)
 
 
 # --------------------------------------------------------------------------- n-step returns
@@ -265,7 +270,7 @@ def test_nstep_every_index_matches_brute_force(n_step, capacity, num_envs, steps
     fill(buf, hist, steps, rng, p_term=0.12, p_trunc=0.12)
     rows = buf.capacity // num_envs
     flat = torch.arange(len(buf))
-    batch = buf._sample_nstep(flat)
+    batch = one(buf.gather(flat.unsqueeze(0)))
     expected = [hist.nstep(*hist.step_of_flat(i, rows), n_step, gamma) for i in flat.tolist()]
     assert_matches(batch, expected)
     # The random data does exercise the interesting cases.
@@ -281,7 +286,7 @@ def test_nstep_with_no_episode_ends_is_the_geometric_sum():
     for step in range(10):
         z = np.zeros(2)
         buf.add([[step], [step]], [[0.0], [0.0]], [1.0, 1.0], [[step + 1], [step + 1]], z, z)
-    batch = buf._sample_nstep(torch.arange(len(buf)))
+    batch = one(buf.gather(torch.arange(len(buf)).unsqueeze(0)))
     start = batch.obs[:, 0]
     length = torch.clamp(10 - start, max=n)  # windows near the newest row are shorter
     torch.testing.assert_close(batch.rewards, (1 - gamma**length) / (1 - gamma))
@@ -301,20 +306,22 @@ def test_mark_episode_end_cuts_the_window_and_still_bootstraps(n_step):
     hist.mark_episode_end(mask)
     fill(buf, hist, 5, rng, p_term=0.0, p_trunc=0.0)  # wraps (8 rows)
     rows = buf.capacity // num_envs
-    batch = buf._sample_nstep(torch.arange(len(buf)))
+    batch = one(buf.gather(torch.arange(len(buf)).unsqueeze(0)))
     expected = [hist.nstep(*hist.step_of_flat(i, rows), n_step, gamma) for i in range(len(buf))]
     assert_matches(batch, expected)
     # Directly: the window of env 0 starting one step before the mark stops at the mark.
     marked_step = 5
     flat = ((marked_step - 1) % rows) * num_envs + 0
-    one = buf._sample_nstep(torch.tensor([flat]))
+    single = one(buf.gather(torch.tensor([flat]).unsqueeze(0)))
     r = hist.steps
-    torch.testing.assert_close(one.rewards, torch.tensor([r[4]["rewards"][0] + gamma * r[5]["rewards"][0]]))
-    torch.testing.assert_close(one.discounts, torch.tensor([gamma**2]))  # bootstraps, not terminal
-    torch.testing.assert_close(one.next_obs, torch.tensor([r[5]["next_obs"][0]]))
+    torch.testing.assert_close(single.rewards, torch.tensor([r[4]["rewards"][0] + gamma * r[5]["rewards"][0]]))
+    torch.testing.assert_close(single.discounts, torch.tensor([gamma**2]))  # bootstraps, not terminal
+    torch.testing.assert_close(single.next_obs, torch.tensor([r[5]["next_obs"][0]]))
     # env 1 was not marked: its window runs on through the same rows.
     flat1 = ((marked_step - 1) % rows) * num_envs + 1
-    torch.testing.assert_close(buf._sample_nstep(torch.tensor([flat1])).discounts, torch.tensor([gamma**n_step]))
+    torch.testing.assert_close(
+        one(buf.gather(torch.tensor([flat1]).unsqueeze(0))).discounts, torch.tensor([gamma**n_step])
+    )
 
 
 def test_mark_episode_end_when_write_position_has_wrapped_to_zero():
@@ -327,7 +334,7 @@ def test_mark_episode_end_when_write_position_has_wrapped_to_zero():
     buf.mark_episode_end([False, True])
     hist.mark_episode_end([False, True])
     fill(buf, hist, 2, rng, p_term=0.0, p_trunc=0.0)
-    batch = buf._sample_nstep(torch.arange(len(buf)))
+    batch = one(buf.gather(torch.arange(len(buf)).unsqueeze(0)))
     expected = [hist.nstep(*hist.step_of_flat(i, 4), n, gamma) for i in range(len(buf))]
     assert_matches(batch, expected)
 
@@ -413,12 +420,14 @@ def test_state_dict_round_trip_gives_identical_subsequent_samples(steps, n_step)
     b.load_state_dict(state)
     assert len(b) == len(a) and b.pos == a.pos and b.full == a.full
     for _ in range(3):
-        assert_batches_equal(a.sample(50), b.sample(50))
+        assert_batches_equal(one(a.sample(50)), one(b.sample(50)))
     data = random_step(rng, 3, 0.2, 0.2, 1000)
     a.add(*data)
     b.add(*data)
-    assert_batches_equal(a.sample(50), b.sample(50))
-    assert_batches_equal(a._sample_nstep(torch.arange(len(a))), b._sample_nstep(torch.arange(len(b))))
+    assert_batches_equal(one(a.sample(50)), one(b.sample(50)))
+    assert_batches_equal(
+        one(a.gather(torch.arange(len(a)).unsqueeze(0))), one(b.gather(torch.arange(len(b)).unsqueeze(0)))
+    )
 
 
 def test_state_dict_is_a_snapshot():
@@ -459,5 +468,5 @@ def test_load_full_state_into_larger_buffer_is_refused_or_exact():
     except ValueError:
         return  # refusing is fine
     assert len(b) == len(a)
-    ids = lambda buf: sorted(buf._sample_nstep(torch.arange(len(buf))).obs[:, 0].tolist())  # noqa: E731
+    ids = lambda buf: sorted(one(buf.gather(torch.arange(len(buf)).unsqueeze(0))).obs[:, 0].tolist())  # noqa: E731
     assert ids(b) == ids(a)

@@ -74,7 +74,7 @@ def test_deterministic_actor_output_shape_and_range():
     out = actor(obs)
     assert out.shape == (64, 3)
     assert out.abs().max() <= 1.0
-    torch.testing.assert_close(out, torch.tanh(actor.net(obs)))
+    torch.testing.assert_close(out, torch.tanh(actor.net(obs.unsqueeze(0))[0]))
     assert actor(torch.randn(5)).shape == (3,)  # unbatched works too
 
 
@@ -91,7 +91,7 @@ def test_qensemble_members_are_independent_mlps_on_obs_then_action(n):
         h = torch.relu(obs @ w0[:4] + act @ w0[4:] + b0)
         h = torch.relu(h @ w1 + b1)
         torch.testing.assert_close(q[i], (h @ w2 + b2).squeeze(-1))
-    torch.testing.assert_close(critic(obs, act, members=1), q[:1])
+    torch.testing.assert_close(critic(obs, act, critics=1), q[:1])
 
 
 def test_qensemble_gradient_of_one_member_touches_only_its_slice():

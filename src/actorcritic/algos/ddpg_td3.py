@@ -9,7 +9,8 @@
       theta' <- (1 - tau) theta' + tau theta                      soft target update
 
 DDPG is TD3 with one critic, no smoothing and delay 1: the TD3 class changes only where the target
-action comes from and how often the actor moves.
+action comes from and how often the actor moves. Tensors carry a leading members axis (one agent per
+seed, trained together); every loss is one value per member.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 import torch
 
 from actorcritic.core.buffers import Batch
+from actorcritic.core.members import member_randn
 from actorcritic.core.networks import DeterministicActor, QEnsemble
-from actorcritic.core.optim import gradient_step, make_adam
+from actorcritic.core.optim import make_adam
 from actorcritic.core.targets import TargetNetworks, make_target
 from actorcritic.errors import UserError
 from actorcritic.train.off_policy import OffPolicyAgent, OffPolicyConfig
@@ -80,9 +82,9 @@ class DDPG(OffPolicyAgent):
     policy_delay = 1
 
     def build(self, obs_dim: int, action_dim: int) -> None:
-        cfg, dev = self.config, self.device
-        self.actor = DeterministicActor(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation).to(dev)
-        self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics).to(dev)
+        cfg, dev, m, g = self.config, self.device, self.num_members, self.init_generators
+        self.actor = DeterministicActor(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, m, g).to(dev)
+        self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics, m, g).to(dev)
         self.actor_target, self.critic_target = make_target(self.actor), make_target(self.critic)
         self.actor_params, self.critic_params = (
             list(self.actor.parameters()),
@@ -95,7 +97,7 @@ class DDPG(OffPolicyAgent):
             cfg.tau,
             cfg.target_update_period,
         )
-        self.actor_loss = torch.zeros((), device=dev)  # last actor loss, reported between delayed steps
+        self.actor_loss = torch.zeros(m, device=dev)  # last actor losses, reported between delayed steps
 
     def policy(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         return self.actor(obs)  # exploration noise is added by the loop
@@ -105,22 +107,21 @@ class DDPG(OffPolicyAgent):
         return self.actor_target(next_obs)
 
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
-        cfg = self.config
         # Critic: regress every Q_i(s, a) on y = r + gamma^n (1 - terminated) min_i Q'_i(s', a').
         with torch.no_grad():
-            next_q = self.critic_target(batch.next_obs, self.target_actions(batch.next_obs)).min(dim=0).values
+            next_q = self.critic_target(batch.next_obs, self.target_actions(batch.next_obs)).min(dim=-2).values
         critic_loss, q = self.critic_step(batch, next_q)
 
         if self.num_updates % self.policy_delay == 0:
             # Actor: ascend Q_1(s, mu(s)); gradients flow into the actor's weights only.
-            self.actor_loss = -self.critic(batch.obs, self.actor(batch.obs), members=1).mean()
-            gradient_step(self.actor_optim, self.actor_loss, self.actor_params, cfg.max_grad_norm)
+            self.actor_loss = -self.critic(batch.obs, self.actor(batch.obs), critics=1).mean(dim=(-2, -1))
+            self.gradient_step(self.actor_optim, self.actor_loss, self.actor_params)
             # Targets: theta' <- (1 - tau) theta' + tau theta, every target_update_period of these steps.
             self.targets.step()
         return {
             "critic_loss": critic_loss.detach(),
             "actor_loss": self.actor_loss.detach(),
-            "q_mean": q.detach().mean(),
+            "q_mean": q.detach().mean(dim=(-2, -1)),
         }
 
 
@@ -137,7 +138,7 @@ class TD3(DDPG):
     def smoothing_noise(self, shape: torch.Size) -> torch.Tensor:
         """clip(eps, -c, c), eps ~ N(0, target_noise^2), in normalised action units."""
         cfg = self.config
-        eps = torch.randn(shape, generator=self.generator, device=self.device) * cfg.target_noise
+        eps = member_randn(shape, self.generators, self.device) * cfg.target_noise  # each member its own stream
         return eps.clamp(-cfg.target_noise_clip, cfg.target_noise_clip)
 
     def target_actions(self, next_obs: torch.Tensor) -> torch.Tensor:

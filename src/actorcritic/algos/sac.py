@@ -74,10 +74,10 @@ class SAC(OffPolicyAgent):
     )
 
     def build(self, obs_dim: int, action_dim: int) -> None:
-        cfg, dev = self.config, self.device
+        cfg, dev, m, g = self.config, self.device, self.num_members, self.init_generators
         actor_cls = DeterministicActor if cfg.deterministic else SquashedGaussianActor
-        self.actor = actor_cls(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation).to(dev)
-        self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics).to(dev)
+        self.actor = actor_cls(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, m, g).to(dev)
+        self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics, m, g).to(dev)
         self.critic_target = make_target(self.critic)
         self.actor_params, self.critic_params = (
             list(self.actor.parameters()),
@@ -86,19 +86,20 @@ class SAC(OffPolicyAgent):
         self.actor_optim = make_adam(self.actor_params, cfg.actor_lr)
         self.critic_optim = make_adam(self.critic_params, cfg.critic_lr)
         self.targets = TargetNetworks([(self.critic, self.critic_target)], cfg.tau, cfg.target_update_period)
-        # log alpha is a module so checkpoints and the device move treat it like any parameter.
-        log_alpha = torch.tensor(math.log(cfg.alpha) if cfg.alpha > 0 else 0.0, device=dev)
+        # log alpha (one per member) is a module so checkpoints and the device move treat it like any parameter.
+        log_alpha = torch.full((m,), math.log(cfg.alpha) if cfg.alpha > 0 else 0.0, device=dev)
         self.log_alpha = torch.nn.ParameterDict({"value": torch.nn.Parameter(log_alpha)})
         self.alpha_optim = make_adam([self.log_alpha["value"]], cfg.alpha_lr)
         self.target_entropy = cfg.target_entropy if cfg.target_entropy is not None else -float(action_dim)
 
     @property
     def alpha(self) -> torch.Tensor:
+        """Each member's temperature, [M]."""
         cfg = self.config
         if cfg.deterministic:
-            return torch.zeros((), device=self.device)
+            return torch.zeros(self.num_members, device=self.device)
         if not cfg.autotune:
-            return torch.tensor(cfg.alpha, device=self.device)
+            return torch.full((self.num_members,), cfg.alpha, device=self.device)
         return self.log_alpha["value"].detach().exp()
 
     def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,7 +107,7 @@ class SAC(OffPolicyAgent):
         if self.config.deterministic:
             actions = self.actor(obs)
             return actions, torch.zeros(actions.shape[:-1], device=actions.device)
-        return self.actor.sample(obs, self.generator)
+        return self.actor.sample(obs, self.generators)
 
     def policy(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
         if deterministic or self.config.deterministic:
@@ -114,30 +115,31 @@ class SAC(OffPolicyAgent):
         return self.sample(obs)[0]
 
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
-        cfg, alpha = self.config, self.alpha
+        cfg, alpha = self.config, self.alpha.unsqueeze(-1)  # [M, 1]: each member's own temperature
         # Critic: soft target y = r + gamma^n (1 - terminated) (min_i Q'_i(s', a') - alpha log pi(a'|s')).
         with torch.no_grad():
             next_actions, next_log_prob = self.sample(batch.next_obs)
-            next_q = self.critic_target(batch.next_obs, next_actions).min(dim=0).values
+            next_q = self.critic_target(batch.next_obs, next_actions).min(dim=-2).values
         critic_loss, q = self.critic_step(batch, next_q - alpha * next_log_prob)
 
         # Actor: minimise alpha log pi(a~|s) - min_i Q_i(s, a~), a~ reparameterised.
         actions, log_prob = self.sample(batch.obs)
-        actor_loss = (alpha * log_prob - self.critic(batch.obs, actions).min(dim=0).values).mean()
-        gradient_step(self.actor_optim, actor_loss, self.actor_params, cfg.max_grad_norm)
+        actor_loss = (alpha * log_prob - self.critic(batch.obs, actions).min(dim=-2).values).mean(dim=-1)
+        self.gradient_step(self.actor_optim, actor_loss, self.actor_params)
 
         # Temperature: move log alpha so that the policy's entropy tracks the target.
         if cfg.autotune and not cfg.deterministic:
-            alpha_loss = -(self.log_alpha["value"] * (log_prob.detach() + self.target_entropy)).mean()
+            log_alpha = self.log_alpha["value"].unsqueeze(-1)
+            alpha_loss = -(log_alpha * (log_prob.detach() + self.target_entropy)).mean(dim=-1)
             gradient_step(self.alpha_optim, alpha_loss, [self.log_alpha["value"]])
 
         self.targets.step()
         return {
             "critic_loss": critic_loss.detach(),
             "actor_loss": actor_loss.detach(),
-            "q_mean": q.detach().mean(),
-            "alpha": alpha,
-            "entropy": -log_prob.detach().mean(),
+            "q_mean": q.detach().mean(dim=(-2, -1)),
+            "alpha": alpha.squeeze(-1),
+            "entropy": -log_prob.detach().mean(dim=-1),
         }
 
     def _make_noise(self, seed: int) -> ActionNoise:

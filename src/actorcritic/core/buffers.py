@@ -1,7 +1,9 @@
 """Replay buffer: preallocated torch tensors, circular FIFO, batched adds from N envs.
 
-Storage is laid out [rows, num_envs, ...]: each vector-env step writes one row, so the transitions of
-one env are consecutive in time along a column. That makes n-step returns a gather along the column,
+Storage is laid out [rows, members * num_envs, ...]: each vector-env step writes one row, so the
+transitions of one env are consecutive in time along a column. ``members`` agents trained together (one
+per seed) each own a block of ``num_envs`` columns and sample only from it, with their own generator:
+member m's samples are exactly those of a buffer it had alone. That makes n-step returns a gather along the column,
 cut at episode ends. The buffer stores ``terminated`` (no bootstrap) and ``truncated`` (episode over,
 but bootstrap from next_obs) separately, never a merged ``done``.
 """
@@ -9,6 +11,7 @@ but bootstrap from next_obs) separately, never a merged ``done``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -18,12 +21,14 @@ from actorcritic.core.returns import nstep_window
 
 
 class Batch(NamedTuple):
-    obs: torch.Tensor  # [B, obs_dim]
-    actions: torch.Tensor  # [B, action_dim], normalised to [-1, 1]
-    rewards: torch.Tensor  # [B], n-step discounted sum of raw rewards
-    next_obs: torch.Tensor  # [B, obs_dim], the observation n steps later (or at the episode's end)
-    terminated: torch.Tensor  # [B], bool
-    discounts: torch.Tensor  # [B], gamma^n * (1 - terminated): the factor on the bootstrapped value
+    """One batch per member: every field has a leading [members, batch] shape."""
+
+    obs: torch.Tensor  # [M, B, obs_dim]
+    actions: torch.Tensor  # [M, B, action_dim], normalised to [-1, 1]
+    rewards: torch.Tensor  # [M, B], n-step discounted sum of raw rewards
+    next_obs: torch.Tensor  # [M, B, obs_dim], the observation n steps later (or at the episode's end)
+    terminated: torch.Tensor  # [M, B], bool
+    discounts: torch.Tensor  # [M, B], gamma^n * (1 - terminated): the factor on the bootstrapped value
 
 
 def _as_tensor(x, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -43,13 +48,15 @@ class ReplayBuffer:
         num_envs: int = 1,
         n_step: int = 1,
         gamma: float = 0.99,
-        seed: int = 0,
+        seed: int | Sequence[int] = 0,
         device: str | torch.device = "cpu",
     ):
+        """``capacity`` and ``num_envs`` are per member; one member per seed (an int: one member)."""
         self.device = torch.device(device)
-        self.num_envs, self.n_step, self.gamma = num_envs, n_step, gamma
+        seeds = [seed] if isinstance(seed, int) else list(seed)
+        self.members, self.num_envs, self.n_step, self.gamma = len(seeds), num_envs, n_step, gamma
         self.rows = max(1, math.ceil(capacity / num_envs))
-        shape = (self.rows, num_envs)
+        shape = (self.rows, self.members * num_envs)
         self.obs = torch.zeros((*shape, obs_dim), device=self.device)
         self.next_obs = torch.zeros((*shape, obs_dim), device=self.device)
         self.actions = torch.zeros((*shape, action_dim), device=self.device)
@@ -57,10 +64,14 @@ class ReplayBuffer:
         self.terminated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.truncated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.pos, self.full = 0, False
-        self.generator = torch.Generator(self.device).manual_seed(seed)
+        self.generators = [torch.Generator(self.device).manual_seed(s) for s in seeds]
+        # Column where each member's block starts, and a reusable index buffer for sampling.
+        self._block = (torch.arange(self.members, device=self.device) * num_envs).unsqueeze(1)
+        self._index = torch.empty((self.members, 0), dtype=torch.long, device=self.device)
 
     @property
     def capacity(self) -> int:
+        """Transitions each member can hold."""
         return self.rows * self.num_envs
 
     @property
@@ -68,10 +79,11 @@ class ReplayBuffer:
         return self.rows if self.full else self.pos
 
     def __len__(self) -> int:
+        """Transitions stored per member."""
         return self.filled_rows * self.num_envs
 
     def add(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
-        """Store one transition per env (arrays with a leading num_envs axis)."""
+        """Store one transition per env (arrays with a leading members * num_envs axis, member-major)."""
         d, f = self.device, torch.float32
         self.obs[self.pos] = _as_tensor(obs, f, d)
         self.actions[self.pos] = _as_tensor(actions, f, d)
@@ -94,11 +106,23 @@ class ReplayBuffer:
         self.truncated[last] |= _as_tensor(env_mask, torch.bool, self.device)
 
     def sample(self, batch_size: int) -> Batch:
-        """Uniformly sample transitions (with replacement) using the buffer's own generator."""
-        flat = torch.randint(len(self), (batch_size,), generator=self.generator, device=self.device)
+        """Uniformly sample ``batch_size`` transitions per member (with replacement), each member from its
+        own block of envs with its own generator."""
+        if self._index.shape[1] != batch_size:
+            self._index = torch.empty((self.members, batch_size), dtype=torch.long, device=self.device)
+        for m, g in enumerate(self.generators):
+            torch.randint(len(self), (batch_size,), generator=g, device=self.device, out=self._index[m])
+        return self.gather(self._index)
+
+    def gather(self, index: torch.Tensor) -> Batch:
+        """The transitions at ``index`` [M, B]: per member, positions in [0, len(self)) of its own data
+        (position p is row p // num_envs of its env p % num_envs)."""
+        t, env = index.div(self.num_envs, rounding_mode="floor"), index.remainder(self.num_envs)
+        column = env + self._block  # [M, B]: the env's column in storage
+        flat = t * self.obs.shape[1] + column
         if self.n_step == 1:
-            rewards = self.rewards.view(-1)[flat]
             terminated = self.terminated.view(-1)[flat]
+            rewards = self.rewards.view(-1)[flat]
             return Batch(
                 obs=self.obs.flatten(0, 1)[flat],
                 actions=self.actions.flatten(0, 1)[flat],
@@ -107,20 +131,19 @@ class ReplayBuffer:
                 terminated=terminated,
                 discounts=self.gamma * (~terminated).to(rewards.dtype),
             )
-        return self._sample_nstep(flat)
+        return self._sample_nstep(flat, t, column)
 
-    def _sample_nstep(self, flat: torch.Tensor) -> Batch:
-        t, env = flat // self.num_envs, flat % self.num_envs
+    def _sample_nstep(self, flat: torch.Tensor, t: torch.Tensor, column: torch.Tensor) -> Batch:
         k = torch.arange(self.n_step, device=self.device)
-        rows = (t.unsqueeze(1) + k) % self.rows  # [B, n]: the same env's next n steps
-        window = rows * self.num_envs + env.unsqueeze(1)
+        rows = (t.unsqueeze(-1) + k) % self.rows  # [M, B, n]: the same env's next n steps
+        window = rows * self.obs.shape[1] + column.unsqueeze(-1)
         available = (self.pos - 1 - t) % self.rows + 1  # steps written from t to the newest row
         terminated = self.terminated.view(-1)[window]
         episode_end = terminated | self.truncated.view(-1)[window]
         returns, length, discounts = nstep_window(
             self.rewards.view(-1)[window], terminated, episode_end, available, self.gamma
         )
-        last = window.gather(1, (length - 1).unsqueeze(1)).squeeze(1)
+        last = window.gather(-1, (length - 1).unsqueeze(-1)).squeeze(-1)
         return Batch(
             obs=self.obs.flatten(0, 1)[flat],
             actions=self.actions.flatten(0, 1)[flat],
@@ -130,26 +153,35 @@ class ReplayBuffer:
             discounts=discounts,
         )
 
-    def state_dict(self) -> dict:
-        n = self.filled_rows
+    def _columns(self, member: int | None) -> slice:
+        return slice(None) if member is None else slice(member * self.num_envs, (member + 1) * self.num_envs)
+
+    def state_dict(self, member: int | None = None) -> dict:
+        """The stored data and sampling state: all members, or one member's as if it had trained alone."""
+        n, cols = self.filled_rows, self._columns(member)
+        generators = self.generators if member is None else [self.generators[member]]
         return {
-            "obs": self.obs[:n].clone(),
-            "next_obs": self.next_obs[:n].clone(),
-            "actions": self.actions[:n].clone(),
-            "rewards": self.rewards[:n].clone(),
-            "terminated": self.terminated[:n].clone(),
-            "truncated": self.truncated[:n].clone(),
+            "obs": self.obs[:n, cols].clone(),
+            "next_obs": self.next_obs[:n, cols].clone(),
+            "actions": self.actions[:n, cols].clone(),
+            "rewards": self.rewards[:n, cols].clone(),
+            "terminated": self.terminated[:n, cols].clone(),
+            "truncated": self.truncated[:n, cols].clone(),
             "pos": self.pos,
             "full": self.full,
-            "generator": self.generator.get_state(),
+            "generators": [g.get_state() for g in generators],
         }
 
-    def load_state_dict(self, state: dict) -> None:
-        n = state["obs"].shape[0]
+    def load_state_dict(self, state: dict, member: int | None = None) -> None:
+        """Restore all members, or one member's block from a state saved for it alone."""
+        n, cols = state["obs"].shape[0], self._columns(member)
         expected_rows = self.rows if state["full"] else int(state["pos"])
-        if state["obs"].shape[1:] != self.obs.shape[1:] or n != expected_rows:
-            raise ValueError(f"replay buffer shape {tuple(state['obs'].shape)} does not fit {tuple(self.obs.shape)}")
+        target = self.obs[:, cols]
+        if state["obs"].shape[1:] != target.shape[1:] or n != expected_rows:
+            raise ValueError(f"replay buffer shape {tuple(state['obs'].shape)} does not fit {tuple(target.shape)}")
         for name in ("obs", "next_obs", "actions", "rewards", "terminated", "truncated"):
-            getattr(self, name)[:n] = state[name].to(self.device)
+            getattr(self, name)[:n, cols] = state[name].to(self.device)
         self.pos, self.full = int(state["pos"]), bool(state["full"])
-        self.generator.set_state(state["generator"])
+        generators = self.generators if member is None else [self.generators[member]]
+        for g, g_state in zip(generators, state["generators"], strict=True):
+            g.set_state(g_state)

@@ -1,15 +1,29 @@
-"""MLP actor and critic. Hidden sizes and activation come from the config."""
+"""Actors and critics as stacked MLPs: many independent networks evaluated as one batched computation.
+
+Every network here holds ``copies`` independent MLPs whose layer weights are slices of [copies, in, out]
+tensors, so each layer is one ``torch.baddbmm`` for all of them. That one mechanism serves two things:
+the critic ensemble (n critics) and training several seeds at once (``members`` agents, each with its
+own networks). Tensors are laid out member-major: [members, ...] for actors, [members * n, ...] for
+critics, so member m's parameters are one contiguous block.
+
+Inputs are [members, batch, features]; a 2-D [batch, features] (or 1-D) input is one member's.
+Each copy is initialised like ``nn.Linear`` (uniform in +-1/sqrt(fan_in)); with ``generators`` (one per
+member) member m's weights come from its own generator, so a member starts from the same weights
+whether it trains alone or in a group.
+"""
 
 from __future__ import annotations
 
 import itertools
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from actorcritic.core.members import member_randn
 from actorcritic.errors import UserError
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -22,35 +36,113 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+def activation_module(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise UserError(f"unknown activation '{name}'; choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
 def mlp(in_dim: int, hidden_sizes: Sequence[int], out_dim: int, activation: str = "relu") -> nn.Sequential:
     """Linear -> activation -> ... -> Linear (no activation after the last layer)."""
-    if activation not in ACTIVATIONS:
-        raise UserError(f"unknown activation '{activation}'; choose one of {sorted(ACTIVATIONS)}")
     layers: list[nn.Module] = []
     sizes = [in_dim, *hidden_sizes]
     for n_in, n_out in itertools.pairwise(sizes):
-        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(n_in, n_out), activation_module(activation)]
     layers.append(nn.Linear(sizes[-1], out_dim))
     return nn.Sequential(*layers)
 
 
-class DeterministicActor(nn.Module):
-    """mu(s): an MLP ending in tanh, so actions are normalised to [-1, 1]."""
+class StackedMLP(nn.Module):
+    """``copies`` independent MLPs; layer l of copy c is ``weights[l][c]`` ([in, out]) and ``biases[l][c]``."""
 
-    def __init__(self, obs_dim: int, action_dim: int, hidden_sizes: Sequence[int], activation: str = "relu"):
+    def __init__(
+        self,
+        in_dim: int,
+        hidden_sizes: Sequence[int],
+        out_dim: int,
+        activation: str = "relu",
+        copies: int = 1,
+        generators: Sequence[torch.Generator] | None = None,
+    ):
         super().__init__()
-        self.net = mlp(obs_dim, hidden_sizes, action_dim, activation)
+        self.activation = activation_module(activation)
+        self.copies = copies
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for n_in, n_out in itertools.pairwise([in_dim, *hidden_sizes, out_dim]):
+            self.weights.append(nn.Parameter(torch.empty(copies, n_in, n_out)))
+            self.biases.append(nn.Parameter(torch.empty(copies, 1, n_out)))
+        self.reset_parameters(generators)
+
+    @torch.no_grad()
+    def reset_parameters(self, generators: Sequence[torch.Generator] | None = None) -> None:
+        """nn.Linear's init per copy; copy c draws from generators[c // (copies / len(generators))]."""
+        gens = list(generators) if generators else [None]
+        if self.copies % len(gens):
+            raise ValueError(f"{self.copies} copies cannot be split among {len(gens)} generators")
+        per = self.copies // len(gens)
+        for w, b in zip(self.weights, self.biases, strict=True):
+            bound = 1.0 / math.sqrt(w.shape[1])
+            for c in range(self.copies):
+                w[c].uniform_(-bound, bound, generator=gens[c // per])
+                b[c].uniform_(-bound, bound, generator=gens[c // per])
+
+    def forward(self, x: torch.Tensor, groups: int = 1, first: int | None = None) -> torch.Tensor:
+        """x: [copies, B, in] -> [copies, B, out].
+
+        With ``first``, the copies are read as [groups, copies / groups] and only the first ``first`` of
+        each group run (x is then [groups * first, B, in]); e.g. critic 1 of every member.
+        """
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if first is not None:
+                w = w.view(groups, -1, *w.shape[1:])[:, :first].reshape(-1, *w.shape[1:])
+                b = b.view(groups, -1, *b.shape[1:])[:, :first].reshape(-1, *b.shape[1:])
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = self.activation(x)
+        return x
+
+
+def _as_members(x: torch.Tensor) -> torch.Tensor:
+    """[M, B, d] stays; one member's [B, d] or [d] becomes [1, B, d]."""
+    return x if x.dim() == 3 else x.reshape(1, -1, x.shape[-1])
+
+
+class _Actor(nn.Module):
+    """An MLP per member from observations to ``outputs_per_action`` numbers per action dimension."""
+
+    outputs_per_action: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        obs_dim: int,
+        action_dim: int,
+        hidden_sizes: Sequence[int],
+        activation: str = "relu",
+        members: int = 1,
+        generators: Sequence[torch.Generator] | None = None,
+    ):
+        super().__init__()
+        out_dim = self.outputs_per_action * action_dim
+        self.net = StackedMLP(obs_dim, hidden_sizes, out_dim, activation, members, generators)
+
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.net(_as_members(obs)).reshape(*obs.shape[:-1], -1)
+
+
+class DeterministicActor(_Actor):
+    """mu(s): an MLP ending in tanh, so actions are normalised to [-1, 1]. One per member."""
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.net(obs))
+        return torch.tanh(self.features(obs))
 
 
 class QEnsemble(nn.Module):
-    """n independent Q(s, a) MLPs evaluated as one batched computation.
+    """n independent Q(s, a) MLPs per member, evaluated as one batched computation.
 
-    Member i's layer weights are slice i of a [n, in, out] tensor, so every layer is one batched
-    matrix product for all critics. DDPG uses n = 1, TD3 and SAC n = 2; any n works. Each member is
-    initialised like ``nn.Linear`` (uniform in +-1/sqrt(fan_in)). Returns Q values of shape [n, batch].
+    DDPG uses n = 1, TD3 and SAC n = 2; any n works. Critic i of member m is copy m * n + i of the
+    stacked MLP. Returns Q values [M, n, B] (or [n, B] for one member's 2-D input).
     """
 
     def __init__(
@@ -60,34 +152,33 @@ class QEnsemble(nn.Module):
         hidden_sizes: Sequence[int],
         activation: str = "relu",
         num_critics: int = 1,
+        members: int = 1,
+        generators: Sequence[torch.Generator] | None = None,
     ):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise UserError(f"unknown activation '{activation}'; choose one of {sorted(ACTIVATIONS)}")
-        self.num_critics = num_critics
-        self.activation = ACTIVATIONS[activation]()
-        sizes = [obs_dim + action_dim, *hidden_sizes, 1]
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        for n_in, n_out in itertools.pairwise(sizes):
-            bound = 1.0 / math.sqrt(n_in)
-            self.weights.append(nn.Parameter(torch.empty(num_critics, n_in, n_out).uniform_(-bound, bound)))
-            self.biases.append(nn.Parameter(torch.empty(num_critics, 1, n_out).uniform_(-bound, bound)))
+        self.num_critics, self.members = num_critics, members
+        self.net = StackedMLP(obs_dim + action_dim, hidden_sizes, 1, activation, members * num_critics, generators)
 
-    def forward(self, obs: torch.Tensor, actions: torch.Tensor, members: int | None = None) -> torch.Tensor:
-        """Q values [members, batch] of the first ``members`` critics (default: all)."""
-        n = self.num_critics if members is None else members
-        x = torch.cat([obs, actions], dim=-1).expand(n, -1, -1)  # [n, B, in], no copy
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            x = torch.baddbmm(b[:n], x, w[:n])
-            if i < last:
-                x = self.activation(x)
-        return x.squeeze(-1)
+    @property
+    def weights(self) -> nn.ParameterList:
+        return self.net.weights
+
+    @property
+    def biases(self) -> nn.ParameterList:
+        return self.net.biases
+
+    def forward(self, obs: torch.Tensor, actions: torch.Tensor, critics: int | None = None) -> torch.Tensor:
+        """Q values [M, critics, B] of the first ``critics`` critics of each member (default: all)."""
+        x = _as_members(torch.cat([obs, actions], dim=-1))  # [M, B, in]
+        m, batch, width = x.shape
+        n = self.num_critics if critics is None else critics
+        x = x.unsqueeze(1).expand(m, n, batch, width).reshape(m * n, batch, width)  # a view when n = 1
+        q = self.net(x, groups=m, first=None if n == self.num_critics else n).view(m, n, batch)
+        return q if obs.dim() == 3 else q.squeeze(0)
 
 
-class SquashedGaussianActor(nn.Module):
-    """SAC's policy: a = tanh(u), u ~ N(mean(s), std(s)^2), log-std clamped to [-20, 2].
+class SquashedGaussianActor(_Actor):
+    """SAC's policy: a = tanh(u), u ~ N(mean(s), std(s)^2), log-std clamped to [-20, 2]. One per member.
 
     ``forward`` gives the deterministic (mean) action tanh(mean) used for evaluation; ``sample``
     gives a reparameterised action and its exact log-probability under the squashed density:
@@ -98,21 +189,22 @@ class SquashedGaussianActor(nn.Module):
     """
 
     LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
-
-    def __init__(self, obs_dim: int, action_dim: int, hidden_sizes: Sequence[int], activation: str = "relu"):
-        super().__init__()
-        self.net = mlp(obs_dim, hidden_sizes, 2 * action_dim, activation)
+    outputs_per_action = 2  # mean and log-std
 
     def distribution(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_std = self.net(obs).chunk(2, dim=-1)
+        mean, log_std = self.features(obs).chunk(2, dim=-1)
         return mean, log_std.clamp(self.LOG_STD_MIN, self.LOG_STD_MAX)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.distribution(obs)[0])
 
-    def sample(self, obs: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(
+        self, obs: torch.Tensor, generators: Sequence[torch.Generator] | torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_std = self.distribution(obs)
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        if obs.dim() < 3:  # one member's observations: its generator alone
+            generators = generators[0] if isinstance(generators, Sequence) else generators
+        eps = member_randn(mean.shape, generators, mean.device)
         u = mean + log_std.exp() * eps
         gaussian_log_prob = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         log_det_jacobian = (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(-1)

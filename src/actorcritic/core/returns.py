@@ -15,25 +15,25 @@ def nstep_window(
     """n-step return over windows of consecutive transitions of one env, cut at episode ends.
 
     Args:
-        rewards, terminated, episode_end: [B, n] for steps t, t+1, ..., t+n-1 of the same env.
+        rewards, terminated, episode_end: [..., n] for steps t, t+1, ..., t+n-1 of the same env.
             ``episode_end`` is terminated or truncated: the next row belongs to a new episode.
-        available: [B] how many of the n steps have been written (the newest data may be fewer).
+        available: [...] how many of the n steps have been written (the newest data may be fewer).
         gamma: discount.
 
     Returns:
-        returns: [B]  sum_{k<L} gamma^k r_{t+k}
-        length:  [B]  L, the number of steps used (1 <= L <= n): stops after an episode end.
-        discounts: [B] gamma^L * (1 - terminated_{t+L-1}): the factor on Q(s_{t+L}, .); zero
+        returns: [...]  sum_{k<L} gamma^k r_{t+k}
+        length:  [...]  L, the number of steps used (1 <= L <= n): stops after an episode end.
+        discounts: [...] gamma^L * (1 - terminated_{t+L-1}): the factor on Q(s_{t+L}, .); zero
             after termination, so the target never bootstraps past a terminal state.
     """
-    n = rewards.shape[1]
+    n = rewards.shape[-1]
     k = torch.arange(n, device=rewards.device)
     ended = episode_end.to(torch.int32)
-    ended_before = (torch.cumsum(ended, dim=1) - ended) > 0  # an episode end at some step < k
-    include = (k < available.unsqueeze(1)) & ~ended_before
+    ended_before = (torch.cumsum(ended, dim=-1) - ended) > 0  # an episode end at some step < k
+    include = (k < available.unsqueeze(-1)) & ~ended_before
     powers = gamma ** k.to(rewards.dtype)
-    returns = (rewards * powers * include).sum(dim=1)
-    length = include.sum(dim=1)
-    last_terminated = terminated.gather(1, (length - 1).unsqueeze(1)).squeeze(1)
+    returns = (rewards * powers * include).sum(dim=-1)
+    length = include.sum(dim=-1)
+    last_terminated = terminated.gather(-1, (length - 1).unsqueeze(-1)).squeeze(-1)
     discounts = gamma ** length.to(rewards.dtype) * (~last_terminated).to(rewards.dtype)
     return returns, length, discounts

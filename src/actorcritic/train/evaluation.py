@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -44,30 +44,42 @@ class EvalResult:
         }
 
 
-def evaluate_policy(
-    env: gym.Env,
+def evaluate_policies(
+    envs: Sequence[gym.Env],
     act: Callable[[np.ndarray], np.ndarray],
     episodes: int,
-    seed: int,
+    seeds: Sequence[int],
     round_id: int = 0,
     on_frame: Callable[[np.ndarray], None] | None = None,
-) -> EvalResult:
-    """Run ``episodes`` full episodes; ``act`` maps one observation to one env action.
+) -> list[EvalResult]:
+    """Evaluate several policies at once, policy m on ``envs[m]``: ``act`` maps observations [M, obs_dim]
+    to env actions [M, action_dim], so all policies run in one batched forward pass per step.
 
-    Episode i of round ``round_id`` is reset with a seed derived from (seed, round_id, i), so an
-    evaluation gives the same numbers whether or not the run was interrupted and resumed.
+    Episode i of round ``round_id`` of policy m is reset with a seed derived from (seeds[m], round_id, i),
+    so an evaluation gives the same numbers whether or not the run was interrupted and resumed, and
+    whichever other policies run beside it. ``on_frame`` receives the first env's rendered frames.
     """
-    returns, lengths = [], []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=episode_seed(seed, EVAL_STREAM, round_id, i))
-        total, length, done = 0.0, 0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(act(obs))
-            total += float(reward)
-            length += 1
-            done = terminated or truncated
-            if on_frame is not None:
-                on_frame(env.render())
-        returns.append(total)
-        lengths.append(length)
-    return EvalResult(returns, lengths)
+    n = len(envs)
+    returns: list[list[float]] = [[] for _ in range(n)]
+    lengths: list[list[int]] = [[] for _ in range(n)]
+    total, length = [0.0] * n, [0] * n
+    obs = [envs[m].reset(seed=episode_seed(seeds[m], EVAL_STREAM, round_id, 0))[0] for m in range(n)]
+    active = [episodes > 0] * n
+    while any(active):
+        actions = act(np.stack(obs))  # finished policies act too (one batched pass); they are not stepped
+        for m in (m for m in range(n) if active[m]):
+            obs[m], reward, terminated, truncated, _ = envs[m].step(actions[m])
+            total[m] += float(reward)
+            length[m] += 1
+            if on_frame is not None and m == 0:
+                on_frame(envs[m].render())
+            if terminated or truncated:
+                returns[m].append(total[m])
+                lengths[m].append(length[m])
+                total[m], length[m] = 0.0, 0
+                if len(returns[m]) == episodes:
+                    active[m] = False
+                else:
+                    seed = episode_seed(seeds[m], EVAL_STREAM, round_id, len(returns[m]))
+                    obs[m] = envs[m].reset(seed=seed)[0]
+    return [EvalResult(r, le) for r, le in zip(returns, lengths, strict=True)]

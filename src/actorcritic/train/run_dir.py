@@ -23,14 +23,20 @@ def default_run_dir(env_id: str, algo: str, seed: int, root: str | Path = "runs"
     return path
 
 
-def create_run_dir(path: str | Path) -> Path:
-    """Create a new run directory; an existing non-empty one is never reused or overwritten."""
+def check_new_run_dir(path: str | Path) -> Path:
+    """``path``, if it can be a new run directory: an existing non-empty one is never reused."""
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise UserError(
             f"run directory '{path}' already exists and is not empty; "
             "resume it with `actorcritic train --resume` or choose another --run-dir"
         )
+    return path
+
+
+def create_run_dir(path: str | Path) -> Path:
+    """Create a new run directory; an existing non-empty one is never reused or overwritten."""
+    path = check_new_run_dir(path)
     (path / "checkpoints").mkdir(parents=True, exist_ok=True)
     (path / "plots").mkdir(exist_ok=True)
     return path

@@ -1,0 +1,78 @@
+"""Training throughput of K seeds batched in one process (``--seeds K``) against K runs one after another.
+
+Both sides run the real training loop (env steps, exploration, replay, one update per env step) on
+Pendulum-v1 with the same config, after the same warm-up: the batched group does ``--steps`` env steps
+per member, the sequential side trains K single agents for ``--steps`` each. Throughput is env steps of
+all members per second. Repeats are interleaved (batched, sequential, batched, ...); medians are shown.
+
+    python bench/seeds.py [--algos ddpg td3 sac] [--k 8] [--steps 300] [--repeats 3] [--hidden 256] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from actorcritic import ALGOS
+
+WARMUP = 1_000  # random-action steps that fill the buffer; not timed
+
+
+def make(algo: str, seeds: list[int] | int, hidden: int, batch: int):
+    cls = ALGOS[algo]
+    cfg = cls.config_cls(hidden_sizes=(hidden, hidden), batch_size=batch, learning_starts=WARMUP, eval_interval=0,
+                         log_interval=10**9)  # fmt: skip
+    agent = cls("Pendulum-v1", cfg, seed=seeds)
+    agent._start()
+    for _ in range(WARMUP):
+        agent._env_step()
+    return agent
+
+
+def train_seconds(agents: list, steps: int) -> float:
+    """Seconds for ``steps`` env steps (each with one update) of every agent, one agent after another."""
+    started = time.perf_counter()
+    for agent in agents:
+        for _ in range(steps):
+            agent._env_step()
+            agent._train(1)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac"], choices=sorted(ALGOS))
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    seeds = list(range(args.k))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {args.hidden}-{args.hidden} "
+          f"MLPs, batch {args.batch}, one update per env step; K = {args.k}; medians of {args.repeats} repeats "
+          f"of {args.steps} steps per member")  # fmt: skip
+    print(
+        f"{'algo':6}{'batched SPS':>13}{'sequential SPS':>16}{'speed-up':>10}{'ms/step batched':>17}{'ms/step seq':>13}"
+    )
+    for algo in args.algos:
+        group = make(algo, seeds, args.hidden, args.batch)
+        singles = [make(algo, s, args.hidden, args.batch) for s in seeds]
+        batched, sequential = [], []
+        for _ in range(args.repeats):
+            batched.append(train_seconds([group], args.steps))
+            sequential.append(train_seconds(singles, args.steps))
+        total = args.k * args.steps
+        b, s = statistics.median(batched), statistics.median(sequential)
+        print(f"{algo:6}{total / b:13.0f}{total / s:16.0f}{s / b:9.2f}x{1e3 * b / args.steps:17.2f}"
+              f"{1e3 * s / total:13.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
