@@ -1,6 +1,7 @@
 """Milliseconds per gradient update for DDPG, TD3 and SAC, side by side in one process:
 
-- ours: ``agent.train_step(agent.buffer.sample(256))`` (replay sampling included);
+- ours: ``agent.train_step(agent.buffer.sample(256))`` (replay sampling included), eager and with
+  ``compile=True`` (torch.compile of the update);
 - SB3: ``model.train(gradient_steps=N, batch_size=256)`` with identical networks (256-256), batch size and
   env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``);
 - the floor: the matrix products each update needs, timed one by one at their exact shapes (no critic
@@ -75,12 +76,13 @@ def floor_seconds(products: list[tuple], repeats: int = 50) -> float:
     return total
 
 
-def our_update(algo: str) -> tuple[Callable[[], object], object]:
+def our_update(algo: str, compile: bool = False) -> tuple[Callable[[], object], object]:
     cls = ALGOS[algo]
     agent = cls(
         "Pendulum-v1",
         cls.config_cls(hidden_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, learning_starts=2_000, eval_interval=0),
         seed=0,
+        compile=compile,
     )
     agent._start()
     for _ in range(2_000):
@@ -113,19 +115,24 @@ def main() -> None:
     rows = []
     for algo in args.algos:
         ours, agent = our_update(algo)
+        compiled, _ = our_update(algo, compile=True)
+        for _ in range(3):
+            compiled()  # compile before timing
         sb3 = sb3_update(algo, args.updates)
         products = required_products(algo)
-        t_ours, t_sb3, t_floor = [], [], []
+        t_ours, t_compiled, t_sb3, t_floor = [], [], [], []
         for _ in range(args.repeats):
             t_ours.append(time_per_call(ours, args.updates))
+            t_compiled.append(time_per_call(compiled, args.updates))
             if sb3 is not None:
                 t_sb3.append(time_per_call(sb3, 1) / args.updates)
             t_floor.append(floor_seconds(products))
         ms = statistics.median(t_ours) * 1e3
+        compiled_ms = statistics.median(t_compiled) * 1e3
         sb3_ms = statistics.median(t_sb3) * 1e3 if t_sb3 else None
         floor_ms = statistics.median(t_floor) * 1e3
         mflop = sum(2 * m * k * n for m, k, n in products) / 1e6
-        rows.append((algo, ms, sb3_ms, floor_ms, len(products), mflop))
+        rows.append((algo, ms, compiled_ms, sb3_ms, floor_ms, len(products), mflop))
         if algo == args.algos[0]:
             agent.global_step = agent.config.learning_starts  # the actor acts from here on (no updates)
             loop_us = time_per_call(agent._env_step, 2_000) * 1e6
@@ -133,12 +140,16 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {HIDDEN}-{HIDDEN} MLPs, batch {BATCH}; "
           f"medians of {args.repeats} interleaved repeats of {args.updates} updates")  # fmt: skip
     print(
-        f"{'algo':6}{'ours ms':>9}{'SB3 ms':>9}{'SB3/ours':>10}{'floor ms':>10}{'% of floor':>12}{'products':>10}{'MFLOP':>8}"
+        f"{'algo':6}{'ours ms':>9}{'compiled':>10}{'SB3 ms':>9}{'SB3/ours':>10}{'floor ms':>10}{'% of floor':>12}"
+        f"{'products':>10}{'MFLOP':>8}"
     )
-    for algo, ms, sb3_ms, floor_ms, n_products, mflop in rows:
+    for algo, ms, compiled_ms, sb3_ms, floor_ms, n_products, mflop in rows:
         sb3_txt = f"{sb3_ms:9.2f}{sb3_ms / ms:9.2f}x" if sb3_ms else f"{'-':>9}{'-':>10}"
-        print(f"{algo:6}{ms:9.2f}{sb3_txt}{floor_ms:10.2f}{100 * floor_ms / ms:11.0f}%{n_products:10d}{mflop:8.0f}")
-    if any(r[2] is None for r in rows):
+        print(
+            f"{algo:6}{ms:9.2f}{compiled_ms:10.2f}{sb3_txt}{floor_ms:10.2f}{100 * floor_ms / ms:11.0f}%"
+            f"{n_products:10d}{mflop:8.0f}"
+        )
+    if any(r[3] is None for r in rows):
         print('SB3 not installed: pip install -e ".[bench]" for the comparison')
     print(
         f"loop cost per env step outside updates ({args.algos[0]}, actor acting, noise, env step, buffer add): {loop_us:.0f} µs"

@@ -62,6 +62,8 @@ class TrainArgs(Generic[C]):
     """Torch device: cpu or cuda."""
     threads: int | None = None
     """Torch CPU threads (default: torch's choice). 1 is fastest when other work shares the cores."""
+    compile: bool = False
+    """Run the update through torch.compile (the first updates take a while to compile)."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -80,6 +82,8 @@ class ResumeArgs:
     """Torch device."""
     threads: int | None = None
     """Torch CPU threads (default: torch's choice)."""
+    compile: bool = False
+    """Run the update through torch.compile."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -177,7 +181,7 @@ def cmd_train(args: list[str]) -> int:
     seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
     run_dir: Any = parsed.run_dir or [default_run_dir(parsed.env, algo, s) for s in seeds]
     agent = cls(parsed.env, parsed.algo_config, seed=seeds[0] if len(seeds) == 1 else seeds, run_dir=run_dir,
-                checkpoint_interval=parsed.checkpoint_interval, device=parsed.device)  # fmt: skip
+                checkpoint_interval=parsed.checkpoint_interval, device=parsed.device, compile=parsed.compile)  # fmt: skip
     where = agent.run_dir if len(seeds) == 1 else f"{len(seeds)} run directories"
     print(
         f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} -> {where}"
@@ -193,7 +197,7 @@ def _seeds_text(seeds: list[int]) -> str:
 def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = _cli(ResumeArgs, args, "actorcritic train --resume")
     _set_threads(parsed.threads)
-    agent = load(parsed.resume, LATEST, parsed.device)
+    agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile)
     planned = agent.planned_total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None or total <= agent.global_step:

@@ -15,7 +15,9 @@ from actorcritic.train.off_policy import CHECKPOINT_FORMAT, OffPolicyAgent
 ALGOS: dict[str, type[OffPolicyAgent]] = {"ddpg": DDPG, "td3": TD3, "sac": SAC}
 
 
-def load(path: str | Path | Sequence[str | Path], which: str = ckpt.LATEST, device: str = "cpu") -> OffPolicyAgent:
+def load(
+    path: str | Path | Sequence[str | Path], which: str = ckpt.LATEST, device: str = "cpu", compile: bool = False
+) -> OffPolicyAgent:
     """The agent saved in a run directory (``checkpoints/<which>``) or a checkpoint file.
 
     Several paths (the members of a ``--seeds K`` group, or runs of one config with different seeds)
@@ -37,7 +39,7 @@ def load(path: str | Path | Sequence[str | Path], which: str = ckpt.LATEST, devi
     cls = ALGOS[first["algo"]]
     config = config_from_dict(cls.config_cls, first["config"], source=f"checkpoint {paths[0]}")
     seeds = [s["seed"] for s in states]
-    agent = cls(first["env"], config, seed=seeds[0] if len(seeds) == 1 else seeds, device=device)
+    agent = cls(first["env"], config, seed=seeds[0] if len(seeds) == 1 else seeds, device=device, compile=compile)
     try:
         agent.load_state_dict(states)
     except (KeyError, RuntimeError, ValueError) as e:

@@ -64,6 +64,8 @@ class ReplayBuffer:
         self.terminated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.truncated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.pos, self.full = 0, False
+        fields = (self.obs, self.actions, self.rewards, self.next_obs, self.terminated, self.truncated)
+        self._numpy = [t.numpy() for t in fields] if self.device.type == "cpu" else None
         self.generators = [torch.Generator(self.device).manual_seed(s) for s in seeds]
         # Column where each member's block starts, and a reusable index buffer for sampling.
         self._block = (torch.arange(self.members, device=self.device) * num_envs).unsqueeze(1)
@@ -84,6 +86,12 @@ class ReplayBuffer:
 
     def add(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
         """Store one transition per env (arrays with a leading members * num_envs axis, member-major)."""
+        if self._numpy is not None:  # CPU: write through numpy views of the storage, one cast-copy each
+            for view, x in zip(self._numpy, (obs, actions, rewards, next_obs, terminated, truncated), strict=True):
+                view[self.pos] = x
+            self.pos = (self.pos + 1) % self.rows
+            self.full = self.full or self.pos == 0
+            return
         d, f = self.device, torch.float32
         self.obs[self.pos] = _as_tensor(obs, f, d)
         self.actions[self.pos] = _as_tensor(actions, f, d)
