@@ -12,6 +12,7 @@ single ``error: ...`` line on stderr with exit code 2.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import io
@@ -26,6 +27,7 @@ import torch
 import tyro
 
 from actorcritic.config import config_from_dict, load_config_file
+from actorcritic.envs import TRAINING_DEFAULTS
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.registry import ALGOS, load
 from actorcritic.train.checkpoint import LATEST, resolve_checkpoint
@@ -44,6 +46,8 @@ class TrainArgs(Generic[C]):
     algo_config: Annotated[C, tyro.conf.arg(name="")]
     env: str = "Pendulum-v1"
     """Gymnasium env id, or module.path:Class for your own env."""
+    env_kwargs: str | None = None
+    """Options passed to the env, as key=value,key=value (e.g. preset=small,noise=0.5)."""
     total_steps: int = 10_000
     """Env steps to train for (summed over parallel envs)."""
     seed: int = 0
@@ -148,20 +152,41 @@ def _split_settings(data: dict[str, Any], config_cls: type, source: str) -> tupl
     return train, {k: v for k, v in data.items() if k in config_fields}
 
 
-def _config_file_arg(args: list[str]) -> str | None:
+def _flag_value(args: list[str], flag: str) -> str | None:
+    """The value given to ``flag`` on the command line, read before the full parse."""
     for i, arg in enumerate(args):
-        if arg == "--config" and i + 1 < len(args):
+        if arg == flag and i + 1 < len(args):
             return args[i + 1]
-        if arg.startswith("--config="):
+        if arg.startswith(f"{flag}="):
             return arg.split("=", 1)[1]
     return None
+
+
+def parse_env_kwargs(text: str | dict | None) -> dict[str, Any]:
+    """``"preset=small,noise=0.5"`` -> {"preset": "small", "noise": 0.5} (values read as Python literals)."""
+    if text is None or isinstance(text, dict):
+        return dict(text or {})
+    kwargs: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UserError(f"--env-kwargs wants key=value,key=value; got '{item}'")
+        try:
+            kwargs[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            kwargs[key.strip()] = value.strip()  # a bare word: a string
+    return kwargs
 
 
 def cmd_train(args: list[str]) -> int:
     if "--resume" in args or any(a.startswith("--resume=") for a in args):
         return cmd_resume(args)
-    file = _config_file_arg(args)
+    file = _flag_value(args, "--config")
     file_data = load_config_file(file) if file else {}
+    if isinstance(file_data.get("env_kwargs"), dict):
+        file_data["env_kwargs"] = ",".join(f"{k}={v!r}" for k, v in file_data["env_kwargs"].items())
+    env = _flag_value(args, "--env") or str(file_data.get("env", "Pendulum-v1"))
+    file_data = {**TRAINING_DEFAULTS.get(env, {}), **file_data}  # an env's own defaults, e.g. the swarm's
     algo = str(file_data.get("algo", "ddpg"))
     if args and not args[0].startswith("-"):
         algo = args.pop(0)
@@ -181,7 +206,8 @@ def cmd_train(args: list[str]) -> int:
     seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
     run_dir: Any = parsed.run_dir or [default_run_dir(parsed.env, algo, s) for s in seeds]
     agent = cls(parsed.env, parsed.algo_config, seed=seeds[0] if len(seeds) == 1 else seeds, run_dir=run_dir,
-                checkpoint_interval=parsed.checkpoint_interval, device=parsed.device, compile=parsed.compile)  # fmt: skip
+                checkpoint_interval=parsed.checkpoint_interval, device=parsed.device, compile=parsed.compile,
+                env_kwargs=parse_env_kwargs(parsed.env_kwargs))  # fmt: skip
     where = agent.run_dir if len(seeds) == 1 else f"{len(seeds)} run directories"
     print(
         f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} -> {where}"
@@ -283,6 +309,63 @@ def cmd_eval(args: list[str]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class SwarmEvalArgs:
+    """Mean global order parameter of a trained swarm policy or a baseline, over the second half of
+    each evaluation episode of Swarm-v0."""
+
+    run_dir: tyro.conf.Positional[Path | None] = None
+    """A run directory (or checkpoint) trained on Swarm-v0; or give --policy."""
+    policy: Literal["vicsek", "random", "none"] | None = None
+    """A baseline instead of a trained agent: the Vicsek rule, random turns, or no turns."""
+    preset: Literal["small", "medium", "large"] | None = None
+    """Swarm size (default: the run's own, or small)."""
+    noise: float | None = None
+    """Noise eta (default: the run's own, or 0.5)."""
+    episodes: int = 5
+    """Evaluation episodes."""
+    seed: int = 0
+    """Seed of the evaluation episodes."""
+    json: bool = False
+    """Print one JSON object."""
+
+
+def cmd_swarm(args: list[str]) -> int:
+    if args[:1] != ["evaluate"]:
+        from actorcritic.envs.swarm.cli import run_swarm_cli
+
+        return run_swarm_cli(args)
+    from actorcritic.envs.swarm.env import BASELINES, SwarmEnv
+    from actorcritic.train.evaluation import evaluate_multi_agent
+
+    parsed: SwarmEvalArgs = _cli(SwarmEvalArgs, args[1:], "actorcritic swarm evaluate")
+    if (parsed.run_dir is None) == (parsed.policy is None):
+        raise UserError("give either a RUN_DIR or --policy vicsek|random|none")
+    if parsed.episodes < 1:
+        raise UserError(f"episodes must be >= 1, got {parsed.episodes}")
+    overrides = {k: v for k, v in (("preset", parsed.preset), ("noise", parsed.noise)) if v is not None}
+    if parsed.run_dir is not None:
+        agent = load(parsed.run_dir)
+        if agent.env_id != "Swarm-v0":
+            raise UserError(f"'{parsed.run_dir}' was trained on {agent.env_id}, not Swarm-v0")
+        kwargs, act, name = {**agent.env_kwargs, **overrides}, agent.act, str(parsed.run_dir)
+        env = SwarmEnv(**kwargs)
+    else:
+        kwargs = {"preset": "small", "noise": 0.5, **overrides}
+        env, name = SwarmEnv(**kwargs), f"the {parsed.policy} policy"
+        policy = BASELINES[parsed.policy]
+        act = lambda obs: policy(env)  # noqa: E731 - the baselines read the swarm's state, not the observation
+    result = evaluate_multi_agent(env, act, parsed.episodes, parsed.seed, -1, ("order_parameter",))
+    order = result.metrics["order_parameter"]
+    if parsed.json:
+        print(json.dumps({"mean_order": order, "episodes": parsed.episodes, "mean_return": result.mean_return,
+                          "policy": parsed.policy or "trained", **kwargs}))  # fmt: skip
+    else:
+        print(f"{name} on Swarm-v0 ({', '.join(f'{k}={v}' for k, v in kwargs.items())}): mean order parameter "
+              f"{order:.3f} over the second halves of {parsed.episodes} episodes")  # fmt: skip
+    return 0
+
+
 def cmd_plot(args: list[str]) -> int:
     from actorcritic.train.plots import plot_compare, plot_run
 
@@ -308,14 +391,15 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot}
-USAGE = """usage: actorcritic {train,eval,plot} ...
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot, "swarm": cmd_swarm}
+USAGE = """usage: actorcritic {train,eval,plot,swarm} ...
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
   train [ALGO] --seeds K     train K seeds at once as one batched computation
   train --resume RUN_DIR...  resume an interrupted run (several: a --seeds group, together)
   eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best] [--seed S]
   plot RUN_DIR... [-o FILE]  overlay learning curves
+  swarm simulate|phase-diagram|evaluate ...   the Vicsek swarm (--help on each)
 """
 
 

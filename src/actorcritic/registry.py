@@ -32,14 +32,15 @@ def load(
             )
         if state["algo"] not in ALGOS:
             raise UserError(f"checkpoint '{p}' is for unknown algorithm '{state['algo']}'")
-        for key in ("algo", "env", "config"):
+        for key in ("algo", "env", "config", "env_kwargs"):
             if state[key] != states[0][key]:
                 raise UserError(f"'{p}' and '{paths[0]}' differ in {key}: they cannot train as one group")
     first = states[0]
     cls = ALGOS[first["algo"]]
     config = config_from_dict(cls.config_cls, first["config"], source=f"checkpoint {paths[0]}")
     seeds = [s["seed"] for s in states]
-    agent = cls(first["env"], config, seed=seeds[0] if len(seeds) == 1 else seeds, device=device, compile=compile)
+    seed = seeds[0] if len(seeds) == 1 else seeds
+    agent = cls(first["env"], config, seed=seed, device=device, compile=compile, env_kwargs=first["env_kwargs"])
     try:
         agent.load_state_dict(states)
     except (KeyError, RuntimeError, ValueError) as e:

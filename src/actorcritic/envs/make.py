@@ -53,6 +53,15 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
 
 
 def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
+    spec = gym.registry.get(env_id)
+    if (
+        spec is not None and spec.entry_point is None and spec.vector_entry_point is not None
+    ):  # a multi-agent vector env (Swarm-v0)
+        creator = gym.envs.registration.load_env_creator(spec.vector_entry_point)
+        try:
+            return creator(**{**spec.kwargs, **kwargs}, render_mode=render_mode)
+        except TypeError as e:
+            raise UserError(f"bad env option for '{env_id}': {e}") from None
     try:
         return gym.make(env_id, render_mode=render_mode, **kwargs)
     except gym.error.DependencyNotInstalled as e:
@@ -69,9 +78,18 @@ def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> g
         raise UserError(f"cannot import module for env '{env_id}': {e}") from None
 
 
-def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync") -> gym.vector.VectorEnv:
-    """``num_envs`` copies of an env, with autoreset disabled (the loop resets them, seeded)."""
-    make_fns: list[Callable[[], gym.Env]] = [lambda: make_env(env_id) for _ in range(num_envs)]
+def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync", **kwargs) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of an env, with autoreset disabled (the loop resets them, seeded).
+
+    A multi-agent env that is a vector env itself (one sub-env per agent) is returned as it is.
+    """
+    env = make_env(env_id, **kwargs)
+    if isinstance(env, gym.vector.VectorEnv):
+        if env.num_envs != num_envs:
+            raise UserError(f"env '{env_id}' has {env.num_envs} agents, not {num_envs}")
+        return env
+    env.close()
+    make_fns: list[Callable[[], gym.Env]] = [lambda: make_env(env_id, **kwargs) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.DISABLED
     if vectorization == "async":
         return gym.vector.AsyncVectorEnv(make_fns, autoreset_mode=mode)

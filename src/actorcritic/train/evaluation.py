@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gymnasium as gym
 import numpy as np
@@ -17,6 +17,7 @@ EVAL_STREAM = 1_000_003  # keeps eval seeds apart from training episodes' seeds
 class EvalResult:
     returns: list[float]
     lengths: list[int]
+    metrics: dict[str, float] = field(default_factory=dict)  # an env's own measures, e.g. a swarm's order
 
     @property
     def mean_return(self) -> float:
@@ -83,3 +84,38 @@ def evaluate_policies(
                     seed = episode_seed(seeds[m], EVAL_STREAM, round_id, len(returns[m]))
                     obs[m] = envs[m].reset(seed=seed)[0]
     return [EvalResult(r, le) for r, le in zip(returns, lengths, strict=True)]
+
+
+def evaluate_multi_agent(
+    env: gym.vector.VectorEnv,
+    act: Callable[[np.ndarray], np.ndarray],
+    episodes: int,
+    seed: int,
+    round_id: int = 0,
+    metric_names: Sequence[str] = (),
+    on_frame: Callable[[np.ndarray], None] | None = None,
+) -> EvalResult:
+    """Evaluate one policy that steers every agent of a multi-agent vector env (e.g. ``Swarm-v0``),
+    whose agents' episodes start and end together.
+
+    An episode's return is the agents' mean return. Each of ``metric_names`` (values the env reports in
+    ``info``) is averaged over the second half of every episode, when the swarm has settled.
+    """
+    returns, lengths, measured = [], [], {name: [] for name in metric_names}
+    for i in range(episodes):
+        obs, _ = env.reset(seed=episode_seed(seed, EVAL_STREAM, round_id, i))
+        total, length, trace = np.zeros(env.num_envs), 0, []
+        done = False
+        while not done:
+            obs, rewards, terminated, truncated, info = env.step(act(obs))
+            total += rewards
+            length += 1
+            trace.append([float(info[name]) for name in metric_names])
+            done = bool(np.all(terminated | truncated))
+            if on_frame is not None:
+                on_frame(env.render())
+        returns.append(float(total.mean()))
+        lengths.append(length)
+        for j, name in enumerate(metric_names):
+            measured[name] += [row[j] for row in trace[length // 2 :]]
+    return EvalResult(returns, lengths, {name: float(np.mean(v)) for name, v in measured.items()})

@@ -12,6 +12,7 @@ transition ever crosses a reset.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections import deque
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
+import gymnasium as gym
 import numpy as np
 import torch
 import tyro
@@ -35,7 +37,7 @@ from actorcritic.core.targets import TargetNetworks
 from actorcritic.envs.make import episode_seed, make_env, make_vector_env
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.train import checkpoint as ckpt
-from actorcritic.train.evaluation import EvalResult, evaluate_policies
+from actorcritic.train.evaluation import EvalResult, evaluate_multi_agent, evaluate_policies
 from actorcritic.train.run_dir import CONFIG, SUMMARY, check_new_run_dir, create_run_dir, write_json
 
 CHECKPOINT_FORMAT = 2  # 2: stacked member-major networks (seed groups)
@@ -212,6 +214,7 @@ class OffPolicyAgent:
         checkpoint_interval: int | None = None,
         device: str = "cpu",
         compile: bool = False,
+        env_kwargs: dict[str, Any] | None = None,
     ):
         self.config = config if config is not None else self.config_cls()
         if not isinstance(self.config, self.config_cls):
@@ -219,15 +222,26 @@ class OffPolicyAgent:
         seeds = [int(seed)] if isinstance(seed, int | np.integer) else [int(s) for s in seed]
         if not seeds or len(set(seeds)) != len(seeds):
             raise UserError(f"seeds must be distinct and at least one, got {seeds}")
-        self.env_id, self.device = env, _device(device)
+        self.env_id, self.env_kwargs, self.device = env, dict(env_kwargs or {}), _device(device)
         self.checkpoint_interval = checkpoint_interval
-        cfg = self.config
 
-        probe = make_env(env)  # fails early, with a clear message, on an unknown env
+        probe = make_env(env, **self.env_kwargs)  # fails early, with a clear message, on an unknown env
+        # A multi-agent env (Swarm-v0) is a vector env of its own, one sub-env per agent, one shared policy.
+        self.multi_agent = isinstance(probe, gym.vector.VectorEnv)
+        if self.multi_agent:
+            if len(seeds) > 1:
+                raise UserError(
+                    f"--seeds with the multi-agent env '{env}' is not supported; train its seeds one by one"
+                )
+            self.config = dataclasses.replace(self.config, num_envs=probe.num_envs)
+        cfg = self.config
         name = self.algo.upper()
-        self.obs_dim = flat_box_dim(probe.observation_space, "observation", name)
-        self.scaler = ActionScaler(probe.action_space, name)
-        self.action_dim = int(probe.action_space.shape[0])
+        obs_space = probe.single_observation_space if self.multi_agent else probe.observation_space
+        action_space = probe.single_action_space if self.multi_agent else probe.action_space
+        self.obs_dim = flat_box_dim(obs_space, "observation", name)
+        self.scaler = ActionScaler(action_space, name)
+        self.action_dim = int(action_space.shape[0])
+        self.env_metric_names: tuple[str, ...] = tuple(getattr(probe, "metric_names", ()))
         self.target_return = cfg.target_return
         if self.target_return is None and probe.spec is not None:
             self.target_return = probe.spec.reward_threshold or KNOWN_THRESHOLDS.get(probe.spec.id)
@@ -259,6 +273,8 @@ class OffPolicyAgent:
         self.wall_seconds = self.update_seconds = 0.0
         self._metric_sums = torch.zeros(len(self.metric_names), self.num_members, device=self.device)
         self._metric_count = 0
+        self._env_metric_sums = np.zeros(len(self.env_metric_names))  # what a multi-agent env reports in info
+        self._env_metric_count = 0
         self.planned_total_steps: int | None = None  # the total the current learn() aims for
 
     seed = _first_member("seed")
@@ -340,12 +356,20 @@ class OffPolicyAgent:
         """Every member's deterministic policy on its own eval env, all members stepping together."""
         for m in self.members:
             if m.eval_env is None:
-                m.eval_env = make_env(self.env_id, render_mode="rgb_array" if on_frame else None)
+                m.eval_env = make_env(self.env_id, render_mode="rgb_array" if on_frame else None, **self.env_kwargs)
         seeds = [m.seed for m in self.members] if seed is None else [seed] * self.num_members
+        round_id = self.global_step if round_id is None else round_id
+        if self.multi_agent:
+            env, episodes = self.members[0].eval_env, episodes or self.config.eval_episodes
+            return [evaluate_multi_agent(env, self.act, episodes, seeds[0], round_id, self.env_metric_names, on_frame)]
         return evaluate_policies(
-            [m.eval_env for m in self.members], self.act, episodes or self.config.eval_episodes, seeds,
-            self.global_step if round_id is None else round_id, on_frame,
-        )  # fmt: skip
+            [m.eval_env for m in self.members],
+            self.act,
+            episodes or self.config.eval_episodes,
+            seeds,
+            round_id,
+            on_frame,
+        )
 
     def learn(self, steps: int, progress: bool = False) -> OffPolicyAgent:
         """Train for ``steps`` more env steps (evaluating, logging and checkpointing on the way)."""
@@ -398,12 +422,14 @@ class OffPolicyAgent:
     def _start(self) -> None:
         cfg = self.config
         if self.envs is None:
-            self.envs = make_vector_env(self.env_id, self.num_members * cfg.num_envs, cfg.vectorization)
+            self.envs = make_vector_env(
+                self.env_id, self.num_members * cfg.num_envs, cfg.vectorization, **self.env_kwargs
+            )
         for i, m in enumerate(self.members):
             if m.run_dir is not None and m.logger is None:
                 from actorcritic.train.logging import RunLogger
 
-                m.logger = RunLogger(m.run_dir, list(self.metric_names), m.resume_step)
+                m.logger = RunLogger(m.run_dir, self._log_columns(), m.resume_step)
             if m.run_dir is not None:
                 write_json(m.run_dir / CONFIG, self.run_info(i))  # total_steps may have grown
         if self.obs is None:
@@ -443,7 +469,10 @@ class OffPolicyAgent:
                 noise = torch.stack([m.noise.sample(self.global_step) for m in self.members])
                 actions = (actions + noise).clamp_(-1.0, 1.0).view(-1, self.action_dim)
         actions = actions.cpu().numpy()
-        next_obs, rewards, terminated, truncated, _ = self.envs.step(self.scaler.to_env(actions))
+        next_obs, rewards, terminated, truncated, info = self.envs.step(self.scaler.to_env(actions))
+        if self.env_metric_names:
+            self._env_metric_sums += [info[name] for name in self.env_metric_names]
+            self._env_metric_count += 1
         if not (np.isfinite(next_obs).all() and np.isfinite(rewards).all()):
             self._diverged("observation or reward")
         # next_obs is the true final observation where an episode ended (autoreset is disabled).
@@ -533,10 +562,21 @@ class OffPolicyAgent:
                 "eval_length_mean": ev.mean_length if ev else None,
                 "eval_length_std": ev.std_length if ev else None,
             })  # fmt: skip
+            env_means = self._env_metric_sums / max(1, self._env_metric_count)
+            for name, value in zip(self.env_metric_names, env_means, strict=True):
+                row[name] = float(value) if self._env_metric_count else None
+                row[f"eval_{name}"] = ev.metrics.get(name) if ev else None
             if m.logger is not None:
                 m.logger.log(row)
         self._metric_sums.zero_()
         self._metric_count = 0
+        self._env_metric_sums[:] = 0.0
+        self._env_metric_count = 0
+
+    def _log_columns(self) -> list[str]:
+        """The metrics.csv columns between the loop's own and the evaluation's."""
+        env_columns = [c for name in self.env_metric_names for c in (name, f"eval_{name}")]
+        return list(self.metric_names) + env_columns
 
     def _checkpoint(self) -> None:
         if all(m.run_dir is None for m in self.members):
@@ -579,6 +619,7 @@ class OffPolicyAgent:
             "algo": self.algo,
             "env": self.env_id,
             "seed": self.members[member].seed,
+            "env_kwargs": self.env_kwargs,
             "total_steps": self.planned_total_steps,
             "checkpoint_interval": self.checkpoint_interval,
             "config": config_to_dict(self.config),
@@ -633,7 +674,7 @@ class OffPolicyAgent:
                 "recent_lengths": list(m.recent_lengths),
                 "best_eval_return": m.best_eval_return,
                 "solved_at_step": m.solved_at_step,
-                "last_eval": [m.last_eval.returns, m.last_eval.lengths] if m.last_eval else None,
+                "last_eval": [m.last_eval.returns, m.last_eval.lengths, m.last_eval.metrics] if m.last_eval else None,
                 "last_eval_step": self.last_eval_step,
                 "wall_seconds": self.wall_seconds,
                 "update_seconds": self.update_seconds,
