@@ -254,7 +254,7 @@ def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
         prefix = "done" if len(summaries) == 1 else f"seed {s['seed']}"
         print(
             f"{prefix}: {s['total_steps']} steps in {s['wall_seconds']:.0f}s; final eval "
-            f"{s['final_eval_mean_return']:.1f} ± {s['final_eval_std_return']:.1f}; best "
+            f"{s['final_eval_mean_return']:.1f} ± {s['final_eval_std_return']:.1f}{_metrics_text(s)}; best "
             f"{s['best_eval_mean_return']:.1f}; {_solved_text(s)}"
         )
     if len(summaries) > 1:
@@ -272,6 +272,12 @@ def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
         print("run directories:\n" + "\n".join(f"  {d}" for d in dirs))
         print(f"compare:       actorcritic plot {' '.join(str(d) for d in dirs)}")
     print(f"tensorboard:   tensorboard --logdir {dirs[0].parent}")
+
+
+def _metrics_text(s: dict[str, Any]) -> str:
+    """An env's own measures of the final evaluation, e.g. a swarm's order parameter."""
+    metrics = s.get("final_eval_metrics") or {}
+    return "".join(f" ({k.replace('_', ' ')} {v:.3f})" for k, v in metrics.items())
 
 
 def _solved_text(s: dict[str, Any]) -> str:

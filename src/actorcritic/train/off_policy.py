@@ -635,6 +635,7 @@ class OffPolicyAgent:
             "total_steps": self.global_step,
             "final_eval_mean_return": ev.mean_return if ev else None,
             "final_eval_std_return": ev.std_return if ev else None,
+            "final_eval_metrics": ev.metrics if ev else None,
             "best_eval_mean_return": m.best_eval_return if ev else None,
             "target_return": self.target_return,
             "solved_at_step": m.solved_at_step,

@@ -1,0 +1,1 @@
+"""The Vicsek swarm: a fast model (``model``) and a multi-agent Gymnasium environment (``env``)."""
