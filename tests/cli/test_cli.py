@@ -166,6 +166,11 @@ BAD_INPUTS = [
     (["train", "--device", "gpu"], ["unknown device"]),
     (["train", "--threads", "0"], ["threads"]),
     (["train", "--seeds", "0"], ["seeds"]),
+    (["train", "--env", "Swarm-v0", "--env-kwargs", "preset"], ["key=value"]),
+    (["train", "--env", "Swarm-v0", "--env-kwargs", "preset=huge"], ["preset"]),
+    (["train", "--env", "Swarm-v0", "--seeds", "2"], ["seeds"]),
+    (["swarm", "evaluate"], ["RUN_DIR", "--policy"]),
+    (["swarm", "evaluate", "--policy", "best"], ["invalid"]),
 ]
 if not torch.cuda.is_available():
     BAD_INPUTS.append((["train", "--device", "cuda"], ["cuda"]))
@@ -273,3 +278,20 @@ def test_divergence_is_one_error_line_and_keeps_the_checkpoint(tmp_path, capsys)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: NaN or inf in observation or reward"), err
     assert str(run_dir / "checkpoints" / "latest.pt") in lines[0]
+
+
+def test_swarm_evaluate_baseline_and_trained_run(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "swarm", "evaluate", "--policy", "vicsek", "--episodes", "1", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["policy"] == "vicsek" and result["noise"] == 0.5 and 0.9 < result["mean_order"] <= 1
+    run = tmp_path / "swarm"
+    code, out, _ = run_cli(capsys, "train", "--env", "Swarm-v0", "--env-kwargs", "episode_steps=20,noise=0.3",
+                           "--total-steps", "4000", "--learning-starts", "2000", "--eval-episodes", "1",
+                           "--run-dir", run, "--no-progress")  # fmt: skip
+    assert code == 0 and "order parameter" in out, out
+    config = json.loads((run / "config.json").read_text())
+    assert config["env_kwargs"] == {"episode_steps": 20, "noise": 0.3}
+    assert config["config"]["hidden_sizes"] == [64, 64] and config["config"]["num_envs"] == 100  # swarm defaults
+    code, out, _ = run_cli(capsys, "swarm", "evaluate", run, "--episodes", "1", "--json")
+    assert code == 0 and json.loads(out)["policy"] == "trained" and json.loads(out)["episode_steps"] == 20

@@ -247,10 +247,11 @@ def _plot_phase_diagram(results: list[tuple], model: VicsekModel, parsed: PhaseD
 
 
 SUBCOMMANDS = {"simulate": cmd_simulate, "phase-diagram": cmd_phase_diagram}
-USAGE = """usage: actorcritic swarm {simulate,phase-diagram} ...
+USAGE = """usage: actorcritic swarm {simulate,phase-diagram,evaluate} ...
 
   simulate [--preset P | --n N --box-size L] [--noise ETA] [--steps T] [--json] [--animate out.gif]
   phase-diagram --noise START:STOP:STEP --output DIR [--steps T] [--repeats R] [model flags]
+  evaluate (RUN_DIR | --policy vicsek|random|none) [--preset P] [--noise ETA] [--episodes N] [--json]
   (--help after a subcommand lists every flag)
 """
 
