@@ -17,7 +17,7 @@ from actorcritic.envs.swarm.model import (
     perturb,
     random_unit_vectors,
 )
-from actorcritic.envs.swarm.neighbours import knn_search, minimal_image, radius_heading_sums, wrap_positions
+from actorcritic.envs.swarm.neighbours import knn_search, minimal_image, move_and_wrap, radius_heading_sums
 from actorcritic.errors import UserError
 
 
@@ -150,7 +150,11 @@ def test_periodic_wrap():
         model.step()
         assert np.all((model.positions >= 0) & (model.positions < 3.0))
     positions = np.array([[-1e-17, 1.0], [3.0, 2.0], [6.5, -0.5]])
-    np.testing.assert_array_equal(wrap_positions(positions, 3.0), [[0.0, 1.0], [0.0, 2.0], [0.5, 2.5]])
+    moved = move_and_wrap(positions, np.zeros_like(positions), 0.5, 3.0)  # wrap only
+    np.testing.assert_array_equal(moved, [[0.0, 1.0], [0.0, 2.0], [0.5, 2.5]])
+    np.testing.assert_allclose(move_and_wrap(positions, np.array([[1.0, 0], [0, -1], [0, 1]]), 0.5, 3.0),
+                               [[0.5, 1.0], [0.0, 1.5], [0.5, 0.0]], atol=1e-15)  # fmt: skip
+    assert positions[2, 0] == 6.5  # a new array: the caller's is untouched
     # particles near opposite edges see each other across them, and only them
     model = VicsekModel(3, 5.0, radius=0.2, seed=0)
     model.positions = np.array([[0.05, 2.5], [4.95, 2.5], [2.5, 2.5]])

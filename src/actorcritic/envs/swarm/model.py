@@ -35,12 +35,12 @@ import numpy as np
 from actorcritic.envs.swarm.neighbours import (
     knn_search,
     minimal_image,
+    move_and_wrap,
     neighbours_brute_force,
     padded_heading_sums,
     padded_to_csr,
     radius_heading_sums,
     radius_neighbours,
-    wrap_positions,
 )
 from actorcritic.errors import UserError
 
@@ -196,7 +196,7 @@ class VicsekModel:
     def mean_headings(self) -> np.ndarray:
         """Unit mean heading [N, dim] of each particle's neighbour set; its own heading where the sum is zero."""
         sums, _ = self._heading_sums()
-        norm = np.linalg.norm(sums, axis=1, keepdims=True)
+        norm = np.sqrt(np.einsum("nd,nd->n", sums, sums))[:, None]  # faster than linalg.norm at large N
         zero = norm[:, 0] == 0.0
         mean = sums / np.where(zero[:, None], 1.0, norm)
         if zero.any():
@@ -217,7 +217,7 @@ class VicsekModel:
     def _advance_unit(self, headings: np.ndarray) -> None:
         new = perturb(headings, self.noise, self.rng) if self.noise > 0 else headings.copy()
         moved_with = self.headings if self.update == "old" else new
-        self.positions = wrap_positions(self.positions + self.speed * moved_with, self.box_size)
+        self.positions = move_and_wrap(self.positions, moved_with, self.speed, self.box_size)
         self.headings = new
 
     def step(self) -> None:
@@ -231,7 +231,7 @@ class VicsekModel:
     def local_order_parameters(self) -> np.ndarray:
         """[N]: the norm of the mean heading over each particle's neighbour set."""
         sums, counts = self._heading_sums()
-        return np.linalg.norm(sums, axis=1) / counts
+        return np.sqrt(np.einsum("nd,nd->n", sums, sums)) / counts
 
 
 def _check(condition: bool, message: str) -> None:

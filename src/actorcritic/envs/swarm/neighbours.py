@@ -33,11 +33,18 @@ def minimal_image(displacements: np.ndarray, box_size: float) -> np.ndarray:
     return d
 
 
-def wrap_positions(positions: np.ndarray, box_size: float) -> np.ndarray:
-    """Positions folded into [0, L) in place (also the rare ``L`` that ``x mod L`` gives for tiny ``x < 0``)."""
-    np.mod(positions, box_size, out=positions)
-    positions[positions >= box_size] = 0.0
-    return positions
+@njit(cache=True, parallel=True)
+def move_and_wrap(positions, headings, speed, box_size):
+    """New positions + speed * headings folded into [0, L), in one pass (also the rare ``L`` that
+    ``x mod L`` gives for a tiny ``x < 0``, which becomes 0)."""
+    n, dim = positions.shape
+    out = np.empty_like(positions)
+    for i in prange(n):
+        for d in range(dim):
+            x = positions[i, d] + speed * headings[i, d]
+            x -= box_size * np.floor(x / box_size)
+            out[i, d] = x if x < box_size else 0.0
+    return out
 
 
 def _grid_shape(n: int, dim: int, box_size: float, cell_size: float) -> tuple[int, ...]:
