@@ -37,3 +37,34 @@ def nstep_window(
     last_terminated = terminated.gather(-1, (length - 1).unsqueeze(-1)).squeeze(-1)
     discounts = gamma ** length.to(rewards.dtype) * (~last_terminated).to(rewards.dtype)
     return returns, length, discounts
+
+
+def gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    next_values: torch.Tensor,
+    terminated: torch.Tensor,
+    truncated: torch.Tensor,
+    gamma: float,
+    lam: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalised advantage estimation (Schulman et al. 2016) over a rollout [T, num_envs].
+
+        delta_t = r_t + gamma (1 - terminated_t) V(s'_t) - V(s_t)
+        A_t     = delta_t + gamma lam (1 - done_t) A_{t+1},     done_t = terminated_t or truncated_t
+
+    ``next_values`` is V(s'_t), the value of step t's true next observation: V(s_{t+1}) within an
+    episode, V(final observation) where the episode was truncated (so truncation bootstraps), anything
+    where it terminated (never used). The recursion stops at every episode end and at the rollout's end,
+    which bootstraps from V(s'_{T-1}). lam = 1 gives the Monte Carlo return minus V, lam = 0 the one-step
+    TD error. Returns (advantages, returns = advantages + values).
+    """
+    not_terminal = (~terminated).to(rewards.dtype)
+    continues = (~(terminated | truncated)).to(rewards.dtype)
+    deltas = rewards + gamma * not_terminal * next_values - values
+    advantages = torch.empty_like(rewards)
+    running = torch.zeros_like(rewards[0])
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        running = deltas[t] + gamma * lam * continues[t] * running
+        advantages[t] = running
+    return advantages, advantages + values
