@@ -210,5 +210,10 @@ class SquashedGaussianActor(_Actor):
         eps = member_randn(mean.shape, generators, mean.device)
         u = mean + log_std.exp() * eps
         gaussian_log_prob = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-        log_det_jacobian = (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(-1)
-        return torch.tanh(u), gaussian_log_prob - log_det_jacobian
+        return torch.tanh(u), gaussian_log_prob - squash_correction(u)
+
+
+def squash_correction(u: torch.Tensor) -> torch.Tensor:
+    """sum_i log(1 - tanh(u_i)^2) = sum_i 2 (log 2 - u_i - softplus(-2 u_i)): the log-determinant of tanh's
+    Jacobian, in a form that stays finite as |u| grows."""
+    return (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(-1)
