@@ -15,6 +15,7 @@ import collections
 import time
 
 import torch
+from _warm import warm_agent
 from torch.profiler import ProfilerActivity, profile
 
 from actorcritic import ALGOS
@@ -37,22 +38,18 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--updates", type=int, default=50)
     args = parser.parse_args()
-    cls = ALGOS[args.algo]
-    cfg = cls.config_cls(hidden_sizes=(args.hidden, args.hidden), learning_starts=1_000, eval_interval=0)
-    agent = cls("Pendulum-v1", cfg, seed=list(range(args.seeds)) if args.seeds > 1 else 0)
-    agent._start()
-    for _ in range(1_000):
-        agent._env_step()
+    agent = warm_agent(args.algo, list(range(args.seeds)) if args.seeds > 1 else 0, args.hidden)
+    batch = agent.config.batch_size
 
     def update() -> None:
-        agent.train_step(agent.buffer.sample(cfg.batch_size))
+        agent.train_step(agent.buffer.sample(batch))
 
     for _ in range(10):
         update()
     started = time.perf_counter()
     for _ in range(args.updates):
         update()
-    print(f"{args.algo}, {args.seeds} seed(s), {args.hidden}-{args.hidden}, batch {cfg.batch_size}, "
+    print(f"{args.algo}, {args.seeds} seed(s), {args.hidden}-{args.hidden}, batch {batch}, "
           f"{torch.get_num_threads()} threads: {1e3 * (time.perf_counter() - started) / args.updates:.2f} ms per update")  # fmt: skip
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(args.updates):

@@ -15,21 +15,9 @@ import statistics
 import time
 
 import torch
+from _warm import warm_agent
 
 from actorcritic import ALGOS
-
-WARMUP = 1_000  # random-action steps that fill the buffer; not timed
-
-
-def make(algo: str, seeds: list[int] | int, hidden: int, batch: int):
-    cls = ALGOS[algo]
-    cfg = cls.config_cls(hidden_sizes=(hidden, hidden), batch_size=batch, learning_starts=WARMUP, eval_interval=0,
-                         log_interval=10**9)  # fmt: skip
-    agent = cls("Pendulum-v1", cfg, seed=seeds)
-    agent._start()
-    for _ in range(WARMUP):
-        agent._env_step()
-    return agent
 
 
 def train_seconds(agents: list, steps: int) -> float:
@@ -62,8 +50,8 @@ def main() -> None:
         f"{'algo':6}{'batched SPS':>13}{'sequential SPS':>16}{'speed-up':>10}{'ms/step batched':>17}{'ms/step seq':>13}"
     )
     for algo in args.algos:
-        group = make(algo, seeds, args.hidden, args.batch)
-        singles = [make(algo, s, args.hidden, args.batch) for s in seeds]
+        group = warm_agent(algo, seeds, args.hidden, args.batch)
+        singles = [warm_agent(algo, s, args.hidden, args.batch) for s in seeds]
         batched, sequential = [], []
         for _ in range(args.repeats):
             batched.append(train_seconds([group], args.steps))

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 import torch
+from _warm import warm_agent
 
 from actorcritic import ALGOS
 
@@ -77,16 +78,7 @@ def floor_seconds(products: list[tuple], repeats: int = 50) -> float:
 
 
 def our_update(algo: str, compile: bool = False) -> tuple[Callable[[], object], object]:
-    cls = ALGOS[algo]
-    agent = cls(
-        "Pendulum-v1",
-        cls.config_cls(hidden_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, learning_starts=2_000, eval_interval=0),
-        seed=0,
-        compile=compile,
-    )
-    agent._start()
-    for _ in range(2_000):
-        agent._env_step()  # random actions: fills the buffer, no updates
+    agent = warm_agent(algo, hidden=HIDDEN, batch=BATCH, warmup=2_000, compile=compile)
     return (lambda: agent.train_step(agent.buffer.sample(BATCH))), agent
 
 

@@ -153,12 +153,17 @@ def test_gradient_step_on_actor_loss_leaves_critic_untouched():
     assert any(not torch.equal(p, b) for p, b in zip(actor_params, actor_before, strict=True))
 
 
-def test_gradient_step_gradients_match_autograd_on_the_same_loss():
-    actor, critic = actor_critic(1)
+def actor_loss(seed: int, batch: int = 32):
+    """The actor's parameters, the DDPG actor loss -mean Q(s, mu(s)) on a random batch, and its gradients."""
+    actor, critic = actor_critic(seed)
     params = list(actor.parameters())
-    obs = torch.randn(16, 4)
+    obs = torch.randn(batch, 4)
     loss = -critic(obs, actor(obs)).mean()
-    want = torch.autograd.grad(loss, params, retain_graph=True)
+    return params, loss, torch.autograd.grad(loss, params, retain_graph=True)
+
+
+def test_gradient_step_gradients_match_autograd_on_the_same_loss():
+    params, loss, want = actor_loss(1, 16)
     gradient_step(torch.optim.SGD(params, lr=0.0), loss, params)
     for p, g in zip(params, want, strict=True):
         torch.testing.assert_close(p.grad, g)
@@ -170,11 +175,7 @@ def total_norm(tensors) -> float:
 
 @pytest.mark.parametrize("fraction", [0.1, 0.5])
 def test_max_grad_norm_bounds_the_applied_gradient(fraction):
-    actor, critic = actor_critic(2)
-    params = list(actor.parameters())
-    obs = torch.randn(32, 4)
-    loss = -critic(obs, actor(obs)).mean()
-    grads = torch.autograd.grad(loss, params, retain_graph=True)
+    params, loss, grads = actor_loss(2)
     norm = total_norm(grads)
     assert norm > 0
     max_norm = fraction * norm
@@ -192,11 +193,7 @@ def test_max_grad_norm_bounds_the_applied_gradient(fraction):
 
 
 def test_max_grad_norm_above_the_norm_leaves_the_gradient_alone():
-    actor, critic = actor_critic(3)
-    params = list(actor.parameters())
-    obs = torch.randn(32, 4)
-    loss = -critic(obs, actor(obs)).mean()
-    grads = torch.autograd.grad(loss, params, retain_graph=True)
+    params, loss, grads = actor_loss(3)
     before = [p.detach().clone() for p in params]
     gradient_step(torch.optim.SGD(params, lr=1.0), loss, params, max_grad_norm=10 * total_norm(grads))
     for p, b, g in zip(params, before, grads, strict=True):
@@ -204,13 +201,9 @@ def test_max_grad_norm_above_the_norm_leaves_the_gradient_alone():
 
 
 def test_gradient_step_clears_stale_gradients():
-    actor, critic = actor_critic(4)
-    params = list(actor.parameters())
+    params, loss, want = actor_loss(4, 8)
     for p in params:
         p.grad = torch.full_like(p, 1e3)  # leftovers from elsewhere must not accumulate
-    obs = torch.randn(8, 4)
-    loss = -critic(obs, actor(obs)).mean()
-    want = torch.autograd.grad(loss, params, retain_graph=True)
     gradient_step(torch.optim.SGD(params, lr=0.0), loss, params)
     for p, g in zip(params, want, strict=True):
         torch.testing.assert_close(p.grad, g)

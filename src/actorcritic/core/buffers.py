@@ -64,8 +64,8 @@ class ReplayBuffer:
         self.terminated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.truncated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.pos, self.full = 0, False
-        fields = (self.obs, self.actions, self.rewards, self.next_obs, self.terminated, self.truncated)
-        self._numpy = [t.numpy() for t in fields] if self.device.type == "cpu" else None
+        self._fields = (self.obs, self.actions, self.rewards, self.next_obs, self.terminated, self.truncated)
+        self._numpy = [t.numpy() for t in self._fields] if self.device.type == "cpu" else None
         self.generators = [torch.Generator(self.device).manual_seed(s) for s in seeds]
         # Column where each member's block starts, and a reusable index buffer for sampling.
         self._block = (torch.arange(self.members, device=self.device) * num_envs).unsqueeze(1)
@@ -86,19 +86,13 @@ class ReplayBuffer:
 
     def add(self, obs, actions, rewards, next_obs, terminated, truncated) -> None:
         """Store one transition per env (arrays with a leading members * num_envs axis, member-major)."""
+        values = (obs, actions, rewards, next_obs, terminated, truncated)
         if self._numpy is not None:  # CPU: write through numpy views of the storage, one cast-copy each
-            for view, x in zip(self._numpy, (obs, actions, rewards, next_obs, terminated, truncated), strict=True):
+            for view, x in zip(self._numpy, values, strict=True):
                 view[self.pos] = x
-            self.pos = (self.pos + 1) % self.rows
-            self.full = self.full or self.pos == 0
-            return
-        d, f = self.device, torch.float32
-        self.obs[self.pos] = _as_tensor(obs, f, d)
-        self.actions[self.pos] = _as_tensor(actions, f, d)
-        self.rewards[self.pos] = _as_tensor(rewards, f, d)
-        self.next_obs[self.pos] = _as_tensor(next_obs, f, d)
-        self.terminated[self.pos] = _as_tensor(terminated, torch.bool, d)
-        self.truncated[self.pos] = _as_tensor(truncated, torch.bool, d)
+        else:
+            for storage, x in zip(self._fields, values, strict=True):
+                storage[self.pos] = _as_tensor(x, storage.dtype, self.device)
         self.pos = (self.pos + 1) % self.rows
         self.full = self.full or self.pos == 0
 

@@ -258,7 +258,6 @@ class OffPolicyAgent:
             cfg.buffer_size, self.obs_dim, self.action_dim, cfg.num_envs, cfg.n_step, cfg.gamma,
             seed=[episode_seed(s, 1) for s in seeds], device=self.device,
         )  # fmt: skip
-        self.generators = [m.generator for m in self.members]
         if compile:  # torch.compile the whole update: same math, fused kernels, Python overhead traced away
             self.update = torch.compile(self.update, dynamic=False)
 
@@ -287,6 +286,11 @@ class OffPolicyAgent:
     solved_at_step = _first_member("solved_at_step")
     recent_returns = _first_member("recent_returns")
     episodes_done = _first_member("episodes_done")
+
+    @property
+    def generators(self) -> list[torch.Generator]:
+        """One per member: the algorithm's own randomness (SAC's samples, TD3's target smoothing)."""
+        return [m.generator for m in self.members]
 
     @property
     def init_generators(self) -> list[torch.Generator]:
@@ -542,6 +546,7 @@ class OffPolicyAgent:
         means = (self._metric_sums / max(1, self._metric_count)).tolist()  # the one host sync per log
         if self._metric_count and not all(math.isfinite(v) for row in means for v in row):
             self._diverged("loss")
+        env_means = self._env_metric_sums / max(1, self._env_metric_count)
         for i, m in enumerate(self.members):
             row: dict[str, Any] = {
                 "step": self.global_step,
@@ -562,7 +567,6 @@ class OffPolicyAgent:
                 "eval_length_mean": ev.mean_length if ev else None,
                 "eval_length_std": ev.std_length if ev else None,
             })  # fmt: skip
-            env_means = self._env_metric_sums / max(1, self._env_metric_count)
             for name, value in zip(self.env_metric_names, env_means, strict=True):
                 row[name] = float(value) if self._env_metric_count else None
                 row[f"eval_{name}"] = ev.metrics.get(name) if ev else None

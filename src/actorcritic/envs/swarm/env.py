@@ -103,9 +103,8 @@ class SwarmEnv(gym.vector.VectorEnv):
         actions = np.asarray(actions, dtype=np.float64).reshape(self.num_envs, self.dim - 1)
         turned = self.turn(model.headings, actions)
         if self.reward_kind == "delta":  # particle i's local order with its old heading, then its turned one
-            indptr, indices = model.neighbours()
-            counts = np.diff(indptr)[:, None]  # every set holds the particle itself: never empty
-            sums = np.add.reduceat(model.headings[indices], indptr[:-1], axis=0)
+            sums, counts = model.heading_sums()
+            counts = counts[:, None]  # every set holds the particle itself: never empty
             before = np.linalg.norm(sums / counts, axis=1)
             after = np.linalg.norm((sums + (turned - model.headings)) / counts, axis=1)
         model.advance(turned)

@@ -185,8 +185,8 @@ class VicsekModel:
         idx, _ = knn_search(self.positions, self.box_size, k)
         return idx, minimal_image(self.positions[idx] - self.positions[:, None, :], self.box_size)
 
-    def _heading_sums(self) -> tuple[np.ndarray, np.ndarray]:
-        """Sum [N, dim] and number [N] of the headings in each particle's neighbour set."""
+    def heading_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sum [N, dim] and number [N] of the headings in each particle's neighbour set (itself included)."""
         if self._sees_everyone:
             return np.broadcast_to(self.headings.sum(axis=0), self.headings.shape), np.full(self.n, self.n)
         if self.mode == "radius":
@@ -195,7 +195,7 @@ class VicsekModel:
 
     def mean_headings(self) -> np.ndarray:
         """Unit mean heading [N, dim] of each particle's neighbour set; its own heading where the sum is zero."""
-        sums, _ = self._heading_sums()
+        sums, _ = self.heading_sums()
         norm = np.sqrt(np.einsum("nd,nd->n", sums, sums))[:, None]  # faster than linalg.norm at large N
         zero = norm[:, 0] == 0.0
         mean = sums / np.where(zero[:, None], 1.0, norm)
@@ -230,7 +230,7 @@ class VicsekModel:
 
     def local_order_parameters(self) -> np.ndarray:
         """[N]: the norm of the mean heading over each particle's neighbour set."""
-        sums, counts = self._heading_sums()
+        sums, counts = self.heading_sums()
         return np.sqrt(np.einsum("nd,nd->n", sums, sums)) / counts
 
 

@@ -1,0 +1,18 @@
+"""The agent every speed benchmark starts from: Pendulum-v1, a replay buffer already filled with
+``warmup`` random-action steps, so the next update or env step is one of real training."""
+
+from __future__ import annotations
+
+from actorcritic import ALGOS
+
+
+def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: int = 256, warmup: int = 1_000,
+               compile: bool = False):  # fmt: skip
+    """An agent of ``algo`` (one seed, or a group) whose buffer holds ``warmup`` steps; the policy acts next."""
+    cls = ALGOS[algo]
+    cfg = cls.config_cls(hidden_sizes=(hidden, hidden), batch_size=batch, learning_starts=warmup, eval_interval=0)
+    agent = cls("Pendulum-v1", cfg, seed=seeds, compile=compile)
+    agent._start()
+    for _ in range(warmup):
+        agent._env_step()  # random actions: fill the buffer, no updates
+    return agent
