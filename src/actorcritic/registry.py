@@ -10,14 +10,14 @@ from actorcritic.algos.sac import SAC
 from actorcritic.config import config_from_dict
 from actorcritic.errors import UserError
 from actorcritic.train import checkpoint as ckpt
-from actorcritic.train.off_policy import CHECKPOINT_FORMAT, OffPolicyAgent
+from actorcritic.train.agent import CHECKPOINT_FORMAT, Agent
 
-ALGOS: dict[str, type[OffPolicyAgent]] = {"ddpg": DDPG, "td3": TD3, "sac": SAC}
+ALGOS: dict[str, type[Agent]] = {"ddpg": DDPG, "td3": TD3, "sac": SAC}
 
 
 def load(
     path: str | Path | Sequence[str | Path], which: str = ckpt.LATEST, device: str = "cpu", compile: bool = False
-) -> OffPolicyAgent:
+) -> Agent:
     """The agent saved in a run directory (``checkpoints/<which>``) or a checkpoint file.
 
     Several paths (the members of a ``--seeds K`` group, or runs of one config with different seeds)
