@@ -186,13 +186,18 @@ def cmd_train(args: list[str]) -> int:
     if isinstance(file_data.get("env_kwargs"), dict):
         file_data["env_kwargs"] = ",".join(f"{k}={v!r}" for k, v in file_data["env_kwargs"].items())
     env = _flag_value(args, "--env") or str(file_data.get("env", "Pendulum-v1"))
-    file_data = {**TRAINING_DEFAULTS.get(env, {}), **file_data}  # an env's own defaults, e.g. the swarm's
     algo = str(file_data.get("algo", "ddpg"))
     if args and not args[0].startswith("-"):
         algo = args.pop(0)
     if algo not in ALGOS:
         raise UserError(f"unknown algorithm '{algo}'; choose one of: {', '.join(ALGOS)}")
     cls = ALGOS[algo]
+    known = {f.name for f in dataclasses.fields(cls.config_cls)} | {f.name for f in dataclasses.fields(TrainArgs)}
+    env_defaults = {k: v for k, v in TRAINING_DEFAULTS.get(env, {}).items() if k in known}
+    file_data = {
+        **env_defaults,
+        **file_data,
+    }  # an env's own defaults (e.g. the swarm's), for the settings this algo has
     train_values, config_values = _split_settings(file_data, cls.config_cls, f"config file '{file}'")
     base_config = config_from_dict(cls.config_cls, config_values, f"config file '{file}'")
     if "run_dir" in train_values:

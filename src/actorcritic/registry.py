@@ -5,14 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from actorcritic.algos.a2c import A2C
+from actorcritic.algos.a3c import A3C
 from actorcritic.algos.ddpg_td3 import DDPG, TD3
+from actorcritic.algos.ppo import PPO
+from actorcritic.algos.reinforce import REINFORCE
 from actorcritic.algos.sac import SAC
 from actorcritic.config import config_from_dict
 from actorcritic.errors import UserError
 from actorcritic.train import checkpoint as ckpt
 from actorcritic.train.agent import CHECKPOINT_FORMAT, Agent
 
-ALGOS: dict[str, type[Agent]] = {"ddpg": DDPG, "td3": TD3, "sac": SAC}
+ALGOS: dict[str, type[Agent]] = {
+    "ddpg": DDPG,
+    "td3": TD3,
+    "sac": SAC,
+    "reinforce": REINFORCE,
+    "a2c": A2C,
+    "a3c": A3C,
+    "ppo": PPO,
+}
 
 
 def load(

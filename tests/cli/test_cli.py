@@ -169,6 +169,11 @@ BAD_INPUTS = [
     (["train", "--env", "Swarm-v0", "--env-kwargs", "preset"], ["key=value"]),
     (["train", "--env", "Swarm-v0", "--env-kwargs", "preset=huge"], ["preset"]),
     (["train", "--env", "Swarm-v0", "--seeds", "2"], ["seeds"]),
+    (["train", "ppo", "--seeds", "2"], ["one seed"]),
+    (["train", "a2c", "--compile"], ["compile"]),
+    (["train", "a3c", "--num-workers", "0"], ["num_workers"]),
+    (["train", "ppo", "--clip-coef", "0"], ["clip_coef"]),
+    (["train", "ddpg", "--env", "CartPole-v1"], ["continuous"]),
     (["swarm", "evaluate"], ["RUN_DIR", "--policy"]),
     (["swarm", "evaluate", "--policy", "best"], ["invalid"]),
 ]
@@ -295,3 +300,36 @@ def test_swarm_evaluate_baseline_and_trained_run(tmp_path, capsys):
     assert config["config"]["hidden_sizes"] == [64, 64] and config["config"]["num_envs"] == 100  # swarm defaults
     code, out, _ = run_cli(capsys, "swarm", "evaluate", run, "--episodes", "1", "--json")
     assert code == 0 and json.loads(out)["policy"] == "trained" and json.loads(out)["episode_steps"] == 20
+
+
+ON_POLICY_TINY = ["--hidden-sizes", "16", "16", "--eval-interval", "1000", "--eval-episodes", "2", "--no-progress"]
+
+
+@pytest.mark.parametrize("algo", ["reinforce", "a2c", "ppo", "a3c"])
+def test_on_policy_train_eval_resume(algo, tmp_path, capsys):
+    run_dir = tmp_path / algo
+    extra = ["--num-workers", "2"] if algo == "a3c" else []
+    code, out, err = run_cli(capsys, "train", algo, "--env", "CartPole-v1", "--total-steps", 1000, "--run-dir",
+                             run_dir, "--checkpoint-interval", 500, *ON_POLICY_TINY, *extra)  # fmt: skip
+    assert code == 0, err
+    assert f"training {algo.upper()} on CartPole-v1" in out and "final eval" in out
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["algo"] == algo and summary["total_steps"] >= 1000
+    header = (run_dir / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"policy_loss", "value_loss", "entropy", "eval_return_mean"} <= set(header)
+    code, out, err = run_cli(capsys, "eval", run_dir, "--episodes", 2, "--json")
+    assert code == 0 and json.loads(out)["episodes"] == 2
+    code, out, err = run_cli(capsys, "train", "--resume", run_dir, "--total-steps", 2000, "--no-progress")
+    assert code == 0, err
+    assert json.loads((run_dir / "summary.json").read_text())["total_steps"] >= 2000
+
+
+def test_on_policy_on_the_swarm_uses_the_swarm_defaults_it_has(tmp_path, capsys):
+    """The swarm's training defaults are for DDPG; an on-policy algo takes the ones its config has."""
+    run_dir = tmp_path / "swarm"
+    code, out, err = run_cli(capsys, "train", "ppo", "--env", "Swarm-v0", "--env-kwargs", "preset=small",
+                             "--total-steps", 2000, "--num-steps", 10, "--run-dir", run_dir, "--no-progress")  # fmt: skip
+    assert code == 0, err
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["config"]["hidden_sizes"] == [64, 64] and config["config"]["num_envs"] == 100
+    assert "order parameter" in out

@@ -20,3 +20,15 @@ def test_readme_ddpg_table_quotes_real_code():
     source = (ROOT / "src/actorcritic/algos/ddpg_td3.py").read_text()
     for quote in quotes:
         assert quote in source, quote
+
+
+def test_readme_on_policy_tables_quote_real_code():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## On-policy: the math next to the code", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    quotes = [q for row in rows for q in re.findall(r"`([^`]+)`", row) if " " in q or "(" in q]
+    assert len(quotes) >= 15, quotes
+    files = ["train/on_policy.py", "core/returns.py", "core/buffers.py", "algos/ppo.py", "algos/a3c.py"]
+    source = "\n".join((ROOT / "src/actorcritic" / f).read_text() for f in files)
+    for quote in quotes:
+        assert quote in source, quote

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from actorcritic.core.policies import CategoricalPolicy, GaussianPolicy
+from actorcritic.core.policies import ActorCritic, CategoricalPolicy, GaussianPolicy
 
 
 def test_categorical_log_prob_and_entropy_are_the_softmax_closed_forms():
@@ -59,3 +59,53 @@ def test_squashed_gaussian_log_prob_is_the_density_of_tanh_u_and_finite_at_the_b
     edge, _ = policy.log_prob_entropy(obs, torch.ones(5, 1))
     assert torch.isfinite(edge).all()
     assert policy.act(obs).abs().max() <= 1.0
+
+
+@pytest.mark.parametrize("kind", ["categorical", "gaussian", "squashed"])
+def test_sample_returns_the_log_prob_of_its_action_and_follows_the_generator(kind):
+    torch.manual_seed(4)
+    if kind == "categorical":
+        policy = CategoricalPolicy(3, 4, (8,))
+    else:
+        policy = GaussianPolicy(3, 2, (8,), squash=kind == "squashed", init_log_std=-0.3)
+    obs = torch.randn(7, 3)
+    actions, log_prob = policy.sample(obs, torch.Generator().manual_seed(0))
+    want, _ = policy.log_prob_entropy(obs, actions)
+    torch.testing.assert_close(log_prob, want, atol=1e-4, rtol=1e-4)
+    again, _ = policy.sample(obs, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(actions, again)
+    assert torch.equal(policy.act(obs, generator=torch.Generator().manual_seed(0)), actions)
+
+
+def test_categorical_samples_follow_the_softmax_probabilities():
+    policy = CategoricalPolicy(1, 3, ())
+    with torch.no_grad():
+        policy.net[-1].weight.zero_()
+        policy.net[-1].bias.copy_(torch.log(torch.tensor([0.2, 0.3, 0.5])))
+    actions, _ = policy.sample(torch.zeros(20_000, 1), torch.Generator().manual_seed(1))
+    freq = torch.bincount(actions, minlength=3) / 20_000.0
+    torch.testing.assert_close(freq, torch.tensor([0.2, 0.3, 0.5]), atol=0.015, rtol=0)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_actor_critic_separate_or_shared_trunk(shared):
+    torch.manual_seed(5)
+    model = ActorCritic(4, (32, 16), "tanh", num_actions=2, shared_trunk=shared)
+    obs = torch.randn(5, 4)
+    log_prob, entropy, value = model.evaluate_actions(obs, torch.tensor([0, 1, 1, 0, 1]))
+    assert log_prob.shape == entropy.shape == value.shape == (5,)
+    torch.testing.assert_close(value, model.value(obs))
+    # A shared trunk: the value loss moves the layers the policy reads; separate nets: it never does.
+    value.sum().backward()
+    policy_grads = [p.grad for p in model.pi.net.parameters()]
+    trunk_grads = [p.grad for p in model.trunk.parameters()]
+    assert all(g is None for g in policy_grads)
+    assert (len(trunk_grads) > 0) == shared and all(g is not None and g.abs().sum() > 0 for g in trunk_grads)
+    # Orthogonal init: the policy's output layer starts with gain 0.01 (near-uniform actions).
+    w = model.pi.net[-1].weight
+    torch.testing.assert_close(w @ w.T, 0.01**2 * torch.eye(2), atol=1e-6, rtol=0)
+
+
+def test_actor_critic_needs_exactly_one_action_kind():
+    with pytest.raises(ValueError):
+        ActorCritic(3, (8,), num_actions=2, action_dim=1)

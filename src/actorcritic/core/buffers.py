@@ -1,4 +1,6 @@
-"""Replay buffer: preallocated torch tensors, circular FIFO, batched adds from N envs.
+"""Replay buffer (off-policy) and rollout buffer (on-policy), both preallocated torch tensors.
+
+Replay buffer: circular FIFO, batched adds from N envs.
 
 Storage is laid out [rows, members * num_envs, ...]: each vector-env step writes one row, so the
 transitions of one env are consecutive in time along a column. ``members`` agents trained together (one
@@ -17,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from actorcritic.core.returns import nstep_window
+from actorcritic.core.returns import gae, nstep_window
 
 
 class Batch(NamedTuple):
@@ -187,3 +189,75 @@ class ReplayBuffer:
         generators = self.generators if member is None else [self.generators[member]]
         for g, g_state in zip(generators, state["generators"], strict=True):
             g.set_state(g_state)
+
+
+class RolloutBatch(NamedTuple):
+    """Flat transitions of a rollout (or a minibatch of them) for an on-policy loss."""
+
+    obs: torch.Tensor  # [B, obs_dim]
+    actions: torch.Tensor  # [B] indices, or [B, action_dim]
+    log_probs: torch.Tensor  # [B] log pi_old(a|s) at collection
+    values: torch.Tensor  # [B] V_old(s) at collection
+    advantages: torch.Tensor  # [B]
+    returns: torch.Tensor  # [B] the value target: advantages + values
+
+
+class RolloutBuffer:
+    """``num_steps`` steps of ``num_envs`` envs: what one on-policy update learns from.
+
+    ``add`` writes one vector step; ``finish`` computes GAE(lambda) advantages and returns. Where an
+    episode was truncated, ``final_values`` holds V(final observation), so the return bootstraps from it;
+    where it terminated nothing is bootstrapped.
+    """
+
+    def __init__(
+        self,
+        num_steps: int,
+        num_envs: int,
+        obs_dim: int,
+        action_shape: tuple[int, ...] = (),
+        discrete: bool = True,
+        device: torch.device | str = "cpu",
+    ):
+        T, N = num_steps, num_envs
+        zeros = lambda *shape, dtype=torch.float32: torch.zeros(shape, dtype=dtype, device=device)  # noqa: E731
+        self.obs = zeros(T, N, obs_dim)
+        self.actions = zeros(T, N, *action_shape, dtype=torch.long if discrete else torch.float32)
+        self.log_probs, self.values, self.rewards = zeros(T, N), zeros(T, N), zeros(T, N)
+        self.terminated, self.truncated = zeros(T, N, dtype=torch.bool), zeros(T, N, dtype=torch.bool)
+        self.final_values = zeros(T, N)  # V(final observation), where truncated
+        self.advantages, self.returns = zeros(T, N), zeros(T, N)
+        self.num_steps, self.num_envs, self.step = T, N, 0
+
+    def add(self, obs, actions, log_probs, values, rewards, terminated, truncated) -> None:
+        t, dev = self.step, self.obs.device
+        self.obs[t] = obs
+        self.actions[t] = actions
+        self.log_probs[t], self.values[t] = log_probs, values
+        self.rewards[t] = _as_tensor(rewards, torch.float32, dev)
+        self.terminated[t] = _as_tensor(terminated, torch.bool, dev)
+        self.truncated[t] = _as_tensor(truncated, torch.bool, dev)
+        self.step += 1
+
+    def finish(self, last_values: torch.Tensor, gamma: float, lam: float) -> None:
+        """Advantages and returns; ``last_values`` is V(s_T) of the observations after the last step."""
+        if self.step != self.num_steps:
+            raise RuntimeError(f"rollout has {self.step} of {self.num_steps} steps")
+        next_values = torch.cat([self.values[1:], last_values.unsqueeze(0)])
+        next_values = torch.where(self.truncated, self.final_values, next_values)
+        self.advantages, self.returns = gae(
+            self.rewards, self.values, next_values, self.terminated, self.truncated, gamma, lam
+        )
+        self.step = 0
+
+    def batch(self) -> RolloutBatch:
+        """Every transition, flattened over time and envs."""
+        flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731
+        return RolloutBatch(*(flat(x) for x in (self.obs, self.actions, self.log_probs, self.values, self.advantages, self.returns)))  # fmt: skip
+
+    def minibatches(self, num_minibatches: int, generator: torch.Generator | None = None):
+        """The flat transitions in ``num_minibatches`` random disjoint minibatches (one epoch)."""
+        full = self.batch()
+        order = torch.randperm(full.obs.shape[0], generator=generator).to(full.obs.device)
+        for index in order.chunk(num_minibatches):
+            yield RolloutBatch(*(x[index] for x in full))

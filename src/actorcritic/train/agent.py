@@ -279,7 +279,7 @@ class Agent:
             raise UserError(f"a group of {self.num_members} agents acts on observations [members, ..., obs_dim]")
         shape = obs_t.shape
         obs_t = obs_t.reshape(self.num_members, -1, self.obs_dim)
-        actions = self.policy(obs_t, deterministic).reshape(*shape[:-1], *self.action_shape).cpu().numpy()
+        actions = self.policy(obs_t, deterministic).reshape(tuple(shape[:-1]) + self.action_shape).cpu().numpy()
         return self._to_env(actions)
 
     def evaluate(
@@ -355,11 +355,6 @@ class Agent:
 
     # ----------------------------------------------------------------- the loop
     def _start(self) -> None:
-        cfg = self.config
-        if self.envs is None:
-            self.envs = make_vector_env(
-                self.env_id, self.num_members * cfg.num_envs, cfg.vectorization, **self.env_kwargs
-            )
         for i, m in enumerate(self.members):
             if m.run_dir is not None and m.logger is None:
                 from actorcritic.train.logging import RunLogger
@@ -367,6 +362,14 @@ class Agent:
                 m.logger = RunLogger(m.run_dir, self._log_columns(), m.resume_step)
             if m.run_dir is not None:
                 write_json(m.run_dir / CONFIG, self.run_info(i))  # total_steps may have grown
+        self._start_envs()
+
+    def _start_envs(self) -> None:
+        cfg = self.config
+        if self.envs is None:
+            self.envs = make_vector_env(
+                self.env_id, self.num_members * cfg.num_envs, cfg.vectorization, **self.env_kwargs
+            )
         if self.obs is None:
             # A fresh start, or a resume: envs mid-episode start a fresh episode; envs at an episode
             # boundary replay exactly the reset the uninterrupted run would have made.
@@ -412,22 +415,26 @@ class Agent:
         return obs, next_obs, rewards, terminated, truncated
 
     def _end_episodes(self, done: np.ndarray) -> None:
+        n = self.config.num_envs
         for j in np.flatnonzero(done):
-            m = self.members[j // self.config.num_envs]
-            ret, length = float(self.episode_return[j]), int(self.episode_length[j])
-            m.recent_returns.append(ret)
-            m.recent_lengths.append(length)
-            m.episodes_done += 1
-            if m.logger is not None:
-                m.logger.log_episode(self.global_step, int(j % self.config.num_envs), ret, length)
+            self._record_episode(j // n, int(j % n), float(self.episode_return[j]), int(self.episode_length[j]))
         self.episode_return[done] = 0.0
         self.episode_length[done] = 0
         self.episode_index[done] += 1
         self._on_new_episodes(done)
 
+    def _record_episode(self, member: int, env: int, ret: float, length: int) -> None:
+        """A finished training episode: into the member's statistics and its episodes.csv."""
+        m = self.members[member]
+        m.recent_returns.append(ret)
+        m.recent_lengths.append(length)
+        m.episodes_done += 1
+        if m.logger is not None:
+            m.logger.log_episode(self.global_step, env, ret, length)
+
     def _record_metrics(self, metrics: dict[str, torch.Tensor]) -> None:
         """Add one update's per-member metrics to the running sums of the next log row (no host sync)."""
-        self._metric_sums += torch.stack([torch.as_tensor(metrics[k]) for k in self.metric_names])
+        self._metric_sums += torch.stack([metrics[k].reshape(self.num_members) for k in self.metric_names])
         self._metric_count += 1
 
     def _periodic(self, before: int) -> None:

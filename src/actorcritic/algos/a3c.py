@@ -1,0 +1,272 @@
+"""A3C, asynchronous advantage actor-critic (Mnih et al. 2016).
+
+``num_workers`` workers run in parallel, each with its own env and its own copy of the network. Each
+worker repeats:
+
+    take the global parameters                     theta_w <- theta
+    collect a rollout of num_steps (20) steps      (n-step returns, as A2C)
+    compute the gradient of A2C's loss on it       g = grad_theta_w L(theta_w)   (norm clipped)
+    send it to the global model                    theta <- Adam(theta, g)   (shared optimizer statistics)
+
+so the global model moves with whichever worker finishes first, on gradients computed with slightly stale
+parameters. Here the workers are processes on one machine; the global network and the optimizer's
+statistics live in shared memory, and a lock makes each optimizer step whole. The main process only
+evaluates, logs and checkpoints.
+
+``A3CWorker`` is a plain class (collect a rollout, compute gradients, take new parameters), so any
+back end that can call its three methods, a process pool or a cluster, can run it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import queue
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from actorcritic.algos.a2c import A2C, A2CConfig
+from actorcritic.core.buffers import RolloutBuffer
+from actorcritic.envs.make import episode_seed
+from actorcritic.errors import UserError
+from actorcritic.train.agent import need
+from actorcritic.train.on_policy import make_optimizer
+
+REPORT_SECONDS = 0.1  # how often a worker sends its finished episodes and summed metrics
+
+
+@dataclass(frozen=True)
+class A3CConfig(A2CConfig):
+    """A3C settings: each worker runs num_envs envs and 20-step rollouts (the defaults solve CartPole-v1
+    with 2 workers)."""
+
+    num_workers: int = 2
+    """Worker processes, each with its own env(s) and network copy (one per core is fastest)."""
+    num_envs: int = 1
+    """Envs per worker."""
+    num_steps: int = 20
+    """Steps per rollout, t_max: each gradient a worker sends comes from num_steps * num_envs steps."""
+    learning_rate: float = 1e-3
+    """Learning rate of the shared optimizer."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        need(self.num_workers >= 1, f"num_workers must be >= 1, got {self.num_workers}")
+        need(self.vectorization == "sync", "A3C workers are processes already; use vectorization sync")
+        need(
+            not (self.normalize_obs or self.normalize_reward),
+            "A3C does not support normalize_obs or normalize_reward (each worker would keep its own statistics)",
+        )
+
+
+class A3CWorker:
+    """One worker: its own envs and its own copy of the actor-critic.
+
+    The interface a back end drives: ``set_parameters`` (take the global parameters), ``collect`` (a
+    rollout), ``compute_gradients`` (A2C's loss on it, its gradient clipped), and ``pop_episodes`` (the
+    episodes finished since the last call). It is made from picklable arguments only.
+    """
+
+    def __init__(
+        self, env: str, config: A3CConfig, seed: int, env_kwargs: dict[str, Any] | None = None, device: str = "cpu"
+    ):
+        self.agent = A2C(env, config, seed=seed, device=device, env_kwargs=env_kwargs)
+        self.params = list(self.agent.model.parameters())
+        self.episodes: list[tuple[float, int]] = []
+        self.agent.members[0].logger = self  # the agent reports finished episodes to log_episode
+        self.agent._start_envs()
+
+    def log_episode(self, step: int, env: int, ret: float, length: int) -> None:
+        self.episodes.append((ret, length))
+
+    @torch.no_grad()
+    def set_parameters(self, params: list[torch.Tensor]) -> None:
+        """Copy in the global parameters, given in the order of ``model.parameters()``."""
+        torch._foreach_copy_(self.params, list(params))
+
+    def collect(self) -> RolloutBuffer:
+        return self.agent.collect()
+
+    def compute_gradients(self, rollout: RolloutBuffer) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+        """The gradient of A2C's loss on ``rollout`` for every parameter (norm clipped), and the metrics."""
+        b = rollout.batch()
+        loss, metrics = self.agent.actor_critic_loss(b.obs, b.actions, b.advantages, b.returns)
+        for p in self.params:
+            p.grad = None
+        loss.backward()
+        if self.agent.config.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.params, self.agent.config.max_grad_norm)
+        return [p.grad for p in self.params], metrics
+
+    def pop_episodes(self) -> list[tuple[float, int]]:
+        episodes, self.episodes = self.episodes, []
+        return episodes
+
+    @property
+    def steps_per_rollout(self) -> int:
+        return self.agent.config.num_steps * self.agent.config.num_envs
+
+    def close(self) -> None:
+        self.agent.members[0].logger = None
+        self.agent.close()
+
+
+class A3C(A2C):
+    """Asynchronous advantage actor-critic: A2C's loss, computed by parallel workers on their own rollouts
+    and applied to one global model as each arrives."""
+
+    algo = "a3c"
+    config_cls = A3CConfig
+    config: A3CConfig
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._workers: list[mp.Process] = []
+
+    # The global model and the optimizer statistics go to shared memory; every worker process steps them.
+    def _start_envs(self) -> None:
+        if self._workers:
+            return
+        self.model.share_memory()
+        _materialize_optimizer_state(self.optim)
+        ctx = _context()
+        self._lock, self._queue = ctx.Lock(), ctx.Queue()
+        self._steps = ctx.Value("q", self.global_step, lock=False)  # guarded by _lock
+        self._updates = ctx.Value("q", self.num_updates, lock=False)
+        self._end, self._stop = ctx.Value("q", self.planned_total_steps or 0), ctx.Event()
+        states = [self.optim.state[p] for p in self.params]
+        for w in range(self.config.num_workers):
+            seed = episode_seed(self.seed, 9, w, self.global_step)  # after a resume, new episodes
+            args = (self.env_id, self.config, seed, self.env_kwargs, w, self.model, states, self._lock,
+                    self._steps, self._updates, self._end, self._stop, self._queue)  # fmt: skip
+            process = ctx.Process(target=_worker_process, args=args, daemon=True)
+            process.start()
+            self._workers.append(process)
+
+    def _advance(self) -> None:
+        """Wait for the workers' next reports, and take the step counts from the shared counters."""
+        try:
+            reports = [self._queue.get(timeout=1.0)]
+        except queue.Empty:
+            reports = []
+        while True:
+            try:
+                reports.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for report in reports:
+            self._take_report(report)
+        with self._lock:
+            self.global_step, self.num_updates = self._steps.value, self._updates.value
+        if not reports and not any(p.is_alive() for p in self._workers):
+            raise RuntimeError("every A3C worker process has exited")
+        if self.global_step >= self._end.value:
+            self._stop_workers()
+
+    def _take_report(self, report: tuple) -> None:
+        worker, episodes, metric_sums, count, error = report
+        if error is not None:
+            self._stop_workers()
+            raise UserError(f"A3C worker {worker} failed: {error}")
+        for ret, length in episodes:
+            self._record_episode(0, worker, ret, length)
+        if count:
+            self._metric_sums += torch.tensor(metric_sums).reshape(-1, 1)
+            self._metric_count += count
+
+    def learn(self, steps: int, progress: bool = False) -> A3C:
+        try:
+            return super().learn(steps, progress)
+        finally:
+            self._stop_workers()
+
+    def _finish(self) -> None:
+        self._stop_workers()  # the final evaluation and checkpoint see a model no worker is changing
+        super()._finish()
+
+    def _stop_workers(self) -> None:
+        if not self._workers:
+            return
+        self._stop.set()
+        deadline = time.monotonic() + 30
+        while any(p.is_alive() for p in self._workers) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):  # drain, so no worker blocks on a full queue
+                self._take_report(self._queue.get(timeout=0.05))
+        for p in self._workers:
+            p.join(timeout=1)
+            if p.is_alive():
+                p.kill()
+        with self._lock:
+            self.global_step, self.num_updates = self._steps.value, self._updates.value
+        self._workers = []
+
+    def close(self) -> None:
+        self._stop_workers()
+        super().close()
+
+
+def _context() -> mp.context.BaseContext:
+    """Fork-server processes where there are (quick to start: the server has imported torch once, and
+    it never ran a torch op, so forking it is safe); spawned ones elsewhere."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["actorcritic.algos.a3c"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _materialize_optimizer_state(optim: torch.optim.Optimizer) -> None:
+    """Create the optimizer's per-parameter statistics now (a zero-gradient step moves nothing) and put
+    them in shared memory, so that every worker's optimizer steps the same ones."""
+    params = [p for group in optim.param_groups for p in group["params"]]
+    if any(p not in optim.state for p in params):
+        for p in params:
+            p.grad = torch.zeros_like(p)
+        optim.step()
+        for p in params:
+            p.grad = None
+            optim.state[p]["step"].zero_()
+    for p in params:
+        for value in optim.state[p].values():
+            if isinstance(value, torch.Tensor):
+                value.share_memory_()
+
+
+def _worker_process(
+    env, config, seed, env_kwargs, index, model, states, lock, steps, updates, end, stop, reports
+) -> None:  # fmt: skip
+    """A worker's life in a local process: pull, collect, compute gradients, apply them to the global model."""
+    torch.set_num_threads(1)
+    worker = None
+    try:
+        worker = A3CWorker(env, config, seed, env_kwargs)
+        params = list(model.parameters())
+        optim = make_optimizer(config, params)
+        for p, state in zip(params, states, strict=True):
+            optim.state[p] = state  # the shared statistics
+        metric_sums, count, last_report = torch.zeros(len(A3C.metric_names)), 0, time.monotonic()
+        while not stop.is_set() and steps.value < end.value:
+            worker.set_parameters(params)
+            rollout = worker.collect()
+            grads, metrics = worker.compute_gradients(rollout)
+            with lock:
+                for p, g in zip(params, grads, strict=True):
+                    p.grad = g
+                optim.step()
+                steps.value += worker.steps_per_rollout
+                updates.value += 1
+            metric_sums += torch.stack([metrics[k] for k in A3C.metric_names])
+            count += 1
+            if time.monotonic() - last_report > REPORT_SECONDS:
+                reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))  # plain data only
+                metric_sums.zero_()
+                count, last_report = 0, time.monotonic()
+        reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
+    except Exception as e:  # reported to the main process, which stops the run with the message
+        reports.put((index, [], None, 0, f"{type(e).__name__}: {e}"))
+    finally:
+        if worker is not None:
+            worker.close()

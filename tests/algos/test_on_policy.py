@@ -1,0 +1,159 @@
+"""The on-policy family (REINFORCE, A2C, PPO, A3C): exact resume, normalisers, whole-episode rollouts,
+the A3C worker interface and its processes, and the API on discrete and continuous envs."""
+
+import numpy as np
+import pytest
+import torch
+
+import actorcritic
+from actorcritic import A2C, A3C, PPO, REINFORCE, A2CConfig, A3CConfig, A3CWorker, PPOConfig, REINFORCEConfig
+from actorcritic.errors import UserError
+
+SMALL = {"hidden_sizes": (16, 16), "eval_episodes": 2}
+
+
+def params(agent) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in agent.model.state_dict().items()}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+PPO_NORMALIZED = PPOConfig(**SMALL, num_envs=2, num_steps=100, anneal_lr=False, normalize_obs=True,
+                           normalize_reward=True, eval_interval=200, clip_value_loss=True)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cls, config",
+    [
+        (A2C, A2CConfig(**SMALL, num_envs=2, num_steps=5, eval_interval=200)),
+        (PPO, PPO_NORMALIZED),
+        (REINFORCE, REINFORCEConfig(**SMALL, num_envs=2, episodes_per_update=2, eval_interval=200)),
+    ],
+)
+def test_resume_at_an_episode_boundary_is_bit_identical(tmp_path, cls, config):
+    """Pendulum episodes are 200 steps: with 2 envs, step 800 is an episode boundary of both."""
+    straight = cls("Pendulum-v1", config, seed=3, run_dir=tmp_path / "straight").learn(1600)
+    first = cls("Pendulum-v1", config, seed=3, run_dir=tmp_path / "resumed").learn(800)
+    first.close()
+    resumed = actorcritic.load(tmp_path / "resumed")
+    resumed.resume_in(tmp_path / "resumed")
+    resumed.learn(800)
+    assert resumed.global_step == straight.global_step == 1600
+    assert resumed.num_updates == straight.num_updates > 0
+    assert_same(params(resumed), params(straight))
+    for a, b in zip(resumed.optim.state.values(), straight.optim.state.values(), strict=True):
+        assert torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
+    if config.normalize_obs:
+        np.testing.assert_array_equal(resumed.obs_rms.mean, straight.obs_rms.mean)
+        np.testing.assert_array_equal(resumed.return_rms.var, straight.return_rms.var)
+    assert resumed.summary()["final_eval_mean_return"] == straight.summary()["final_eval_mean_return"]
+
+
+def test_observation_normaliser_is_used_in_evaluation_and_saved(tmp_path):
+    agent = PPO("Pendulum-v1", PPOConfig(**SMALL, num_envs=2, num_steps=50, normalize_obs=True), seed=0).learn(200)
+    assert agent.obs_rms.count > 200  # every collected observation
+    obs = np.array([[0.3, -0.9, 4.0]], dtype=np.float32)
+    normalized = (obs - agent.obs_rms.mean) / np.sqrt(agent.obs_rms.var + 1e-8)
+    want = agent.model.act(torch.as_tensor(np.clip(normalized, -10, 10), dtype=torch.float32), deterministic=True)
+    np.testing.assert_allclose(agent.act(obs), agent.scaler.to_env(want.detach().numpy()), rtol=1e-5)
+    agent.save(tmp_path / "a.pt")
+    loaded = actorcritic.load(tmp_path / "a.pt")
+    np.testing.assert_array_equal(loaded.obs_rms.mean, agent.obs_rms.mean)
+    np.testing.assert_array_equal(loaded.act(obs), agent.act(obs))
+
+
+def test_reinforce_learns_from_whole_episodes_only():
+    agent = REINFORCE("CartPole-v1", REINFORCEConfig(**SMALL, num_envs=3, episodes_per_update=4), seed=0)
+    agent._start()
+    for _ in range(3):
+        rollout = agent.collect()
+        done = rollout.terminated[:, 0] | rollout.truncated[:, 0]
+        assert done[-1] and done.sum() >= 4  # a batch of complete episodes, one after another
+        # gamma-discounted return to each episode's end: G_t = r_t + gamma G_{t+1}, restarting after each end
+        g, want = 0.0, []
+        for r, d in zip(reversed(rollout.rewards[:, 0].tolist()), reversed(done.tolist()), strict=True):
+            g = r + agent.config.gamma * (0.0 if d else g)
+            want.append(g)
+        torch.testing.assert_close(rollout.returns[:, 0], torch.tensor(want[::-1]))
+    assert sum(len(p) for p in agent.pending) > 0  # episodes still running wait for the next batch
+
+
+@pytest.mark.parametrize("env, shape", [("CartPole-v1", ()), ("Pendulum-v1", (1,))])
+def test_api_acts_in_the_env_action_space(env, shape):
+    agent = A2C(env, A2CConfig(**SMALL, num_envs=2), seed=0).learn(100)
+    space = agent.members[0].eval_env.action_space if agent.members[0].eval_env else None
+    obs = np.zeros((5, agent.obs_dim), dtype=np.float32)
+    actions = agent.act(obs)
+    assert actions.shape == (5, *shape)
+    single = agent.act(obs[0])
+    assert np.shape(single) == shape
+    if env == "CartPole-v1":
+        assert actions.dtype == np.int64 and set(actions.tolist()) <= {0, 1}
+    else:
+        assert np.all(np.abs(actions) <= 2.0)  # Pendulum's torque bounds, clipped at the env boundary
+    assert space is not None and agent.evaluate(2).mean_length > 0
+
+
+def test_a3c_worker_interface_collect_gradients_parameters():
+    """The three calls a back end drives; the gradient is A2C's on the worker's own rollout."""
+    config = A3CConfig(**SMALL, num_envs=2, num_steps=4)
+    worker = A3CWorker("CartPole-v1", config, seed=0)
+    other = A2C("CartPole-v1", config, seed=1)
+    worker.set_parameters(list(other.model.parameters()))
+    assert_same(params(worker.agent), params(other))
+    rollout = worker.collect()
+    assert rollout.obs.shape == (4, 2, 4) and worker.steps_per_rollout == 8
+    grads, metrics = worker.compute_gradients(rollout)
+    b = rollout.batch()
+    loss, _ = other.actor_critic_loss(b.obs, b.actions, b.advantages, b.returns)
+    want = torch.autograd.grad(loss, list(other.model.parameters()))
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in want]))
+    scale = min(1.0, config.max_grad_norm / (float(norm) + 1e-6))
+    for g, w in zip(grads, want, strict=True):
+        torch.testing.assert_close(g, w * scale, rtol=1e-4, atol=1e-6)
+    assert set(metrics) == set(A3C.metric_names)
+    worker.close()
+
+
+def test_a3c_processes_train_the_global_model_and_checkpoint(tmp_path):
+    agent = A3C("CartPole-v1", A3CConfig(**SMALL, num_workers=2, eval_interval=0), seed=0, run_dir=tmp_path / "run")
+    before = params(agent)
+    agent.learn(2_000)
+    rollout = agent.config.num_steps * agent.config.num_envs
+    assert 2_000 <= agent.global_step <= 2_000 + 2 * rollout  # each worker stops within a rollout of the end
+    assert agent.num_updates == agent.global_step // rollout and agent.episodes_done > 0
+    assert any(not torch.equal(before[k], v) for k, v in params(agent).items())
+    assert not agent._workers  # all joined
+    agent.close()
+    loaded = actorcritic.load(tmp_path / "run")
+    assert_same(params(loaded), params(agent))
+    assert (tmp_path / "run" / "plots" / "returns.png").exists()
+
+
+@pytest.mark.parametrize("cls", [A2C, PPO, REINFORCE, A3C])
+def test_one_seed_at_a_time_and_no_compile(cls):
+    with pytest.raises(UserError, match="one seed"):
+        cls("CartPole-v1", seed=[0, 1])
+    with pytest.raises(UserError, match="compile"):
+        cls("CartPole-v1", compile=True)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, words",
+    [
+        (PPOConfig, {"num_minibatches": 10_000}, "num_minibatches"),
+        (PPOConfig, {"clip_coef": 0.0}, "clip_coef"),
+        (A2CConfig, {"gae_lambda": 1.5}, "gae_lambda"),
+        (A2CConfig, {"num_steps": 0}, "num_steps"),
+        (A3CConfig, {"num_workers": 0}, "num_workers"),
+        (A3CConfig, {"normalize_obs": True}, "normalize_obs"),
+        (REINFORCEConfig, {"episodes_per_update": 0}, "episodes_per_update"),
+    ],
+)
+def test_bad_configs_are_user_errors(cls, kwargs, words):
+    with pytest.raises(UserError, match=words):
+        cls(**kwargs)
