@@ -157,3 +157,15 @@ def test_one_seed_at_a_time_and_no_compile(cls):
 def test_bad_configs_are_user_errors(cls, kwargs, words):
     with pytest.raises(UserError, match=words):
         cls(**kwargs)
+
+
+def test_a3c_evaluates_a_paused_model_and_stops_at_the_target_with_it():
+    """Workers hold during an evaluation: stopping at the target keeps the very model that reached it."""
+    config = A3CConfig(**SMALL, num_workers=2, eval_interval=1_000, stop_at_target=True, target_return=0.0)
+    agent = A3C("CartPole-v1", config, seed=0)
+    agent.learn(50_000)
+    assert agent.solved_at_step is not None and agent.global_step == agent.solved_at_step < 50_000
+    assert agent.last_eval_step == agent.global_step  # no further worker step, so no second final evaluation
+    again = agent.evaluate(round_id=agent.global_step)
+    assert again.returns == agent.last_eval.returns  # the same model, the same seeded episodes
+    agent.close()

@@ -133,38 +133,58 @@ class A3C(A2C):
         self.model.share_memory()
         _materialize_optimizer_state(self.optim)
         ctx = _context()
-        self._lock, self._queue = ctx.Lock(), ctx.Queue()
-        self._steps = ctx.Value("q", self.global_step, lock=False)  # guarded by _lock
-        self._updates = ctx.Value("q", self.num_updates, lock=False)
-        self._end, self._stop = ctx.Value("q", self.planned_total_steps or 0), ctx.Event()
+        self._shared = _Shared(ctx, self.global_step, self.num_updates, self.planned_total_steps or 0)
         states = [self.optim.state[p] for p in self.params]
         for w in range(self.config.num_workers):
             seed = episode_seed(self.seed, 9, w, self.global_step)  # after a resume, new episodes
-            args = (self.env_id, self.config, seed, self.env_kwargs, w, self.model, states, self._lock,
-                    self._steps, self._updates, self._end, self._stop, self._queue)  # fmt: skip
+            args = (self.env_id, self.config, seed, self.env_kwargs, w, self.model, states, self._shared)
             process = ctx.Process(target=_worker_process, args=args, daemon=True)
             process.start()
             self._workers.append(process)
 
     def _advance(self) -> None:
         """Wait for the workers' next reports, and take the step counts from the shared counters."""
+        shared = self._shared
         try:
-            reports = [self._queue.get(timeout=1.0)]
+            reports = [shared.reports.get(timeout=1.0)]
         except queue.Empty:
             reports = []
         while True:
             try:
-                reports.append(self._queue.get_nowait())
+                reports.append(shared.reports.get_nowait())
             except queue.Empty:
                 break
         for report in reports:
             self._take_report(report)
-        with self._lock:
-            self.global_step, self.num_updates = self._steps.value, self._updates.value
+        self._read_counters()
         if not reports and not any(p.is_alive() for p in self._workers):
             raise RuntimeError("every A3C worker process has exited")
-        if self.global_step >= self._end.value:
+        if self.global_step >= shared.end.value:
             self._stop_workers()
+
+    def _read_counters(self) -> None:
+        with self._shared.lock:
+            self.global_step, self.num_updates = self._shared.steps.value, self._shared.updates.value
+
+    def _periodic(self, before: int) -> None:
+        """Evaluations and checkpoints see a model no worker is changing: the workers pause for them."""
+        if not any(self._due(before)) or not self._workers:
+            return super()._periodic(before)
+        self._pause_workers()
+        super()._periodic(before)
+        if not self._solved():  # stopping at the target: the evaluated model is the final one
+            self._shared.running.set()
+
+    def _pause_workers(self) -> None:
+        """Hold the workers before their next rollout; wait for those mid-rollout to apply it."""
+        shared = self._shared
+        shared.running.clear()
+        while any(p.is_alive() for p in self._workers):  # a worker that failed reports it in _advance
+            with shared.lock:
+                if shared.busy.value == 0:
+                    break
+            time.sleep(0.001)
+        self._read_counters()
 
     def _take_report(self, report: tuple) -> None:
         worker, episodes, metric_sums, count, error = report
@@ -190,17 +210,16 @@ class A3C(A2C):
     def _stop_workers(self) -> None:
         if not self._workers:
             return
-        self._stop.set()
+        self._shared.stop.set()
         deadline = time.monotonic() + 30
         while any(p.is_alive() for p in self._workers) and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty):  # drain, so no worker blocks on a full queue
-                self._take_report(self._queue.get(timeout=0.05))
+                self._take_report(self._shared.reports.get(timeout=0.05))
         for p in self._workers:
             p.join(timeout=1)
             if p.is_alive():
                 p.kill()
-        with self._lock:
-            self.global_step, self.num_updates = self._steps.value, self._updates.value
+        self._read_counters()
         self._workers = []
 
     def close(self) -> None:
@@ -235,9 +254,21 @@ def _materialize_optimizer_state(optim: torch.optim.Optimizer) -> None:
                 value.share_memory_()
 
 
-def _worker_process(
-    env, config, seed, env_kwargs, index, model, states, lock, steps, updates, end, stop, reports
-) -> None:  # fmt: skip
+class _Shared:
+    """What the main process and the worker processes share, besides the model and optimizer state."""
+
+    def __init__(self, ctx: mp.context.BaseContext, steps: int, updates: int, end: int):
+        self.lock = ctx.Lock()  # guards the optimizer step and the counters below
+        self.steps = ctx.Value("q", steps, lock=False)  # env steps, all workers together
+        self.updates = ctx.Value("q", updates, lock=False)  # optimizer steps
+        self.busy = ctx.Value("q", 0, lock=False)  # workers between taking parameters and applying their gradient
+        self.end = ctx.Value("q", end, lock=False)  # the step count to stop at
+        self.running, self.stop = ctx.Event(), ctx.Event()  # running cleared: workers hold; stop: workers exit
+        self.running.set()
+        self.reports = ctx.Queue()  # (worker, episodes, metric sums, count, error), plain data only
+
+
+def _worker_process(env, config, seed, env_kwargs, index, model, states, shared: _Shared) -> None:
     """A worker's life in a local process: pull, collect, compute gradients, apply them to the global model."""
     torch.set_num_threads(1)
     worker = None
@@ -248,25 +279,39 @@ def _worker_process(
         for p, state in zip(params, states, strict=True):
             optim.state[p] = state  # the shared statistics
         metric_sums, count, last_report = torch.zeros(len(A3C.metric_names)), 0, time.monotonic()
-        while not stop.is_set() and steps.value < end.value:
+        while _take_turn(shared):
             worker.set_parameters(params)
             rollout = worker.collect()
             grads, metrics = worker.compute_gradients(rollout)
-            with lock:
+            with shared.lock:
                 for p, g in zip(params, grads, strict=True):
                     p.grad = g
                 optim.step()
-                steps.value += worker.steps_per_rollout
-                updates.value += 1
+                shared.steps.value += worker.steps_per_rollout
+                shared.updates.value += 1
+                shared.busy.value -= 1
             metric_sums += torch.stack([metrics[k] for k in A3C.metric_names])
             count += 1
             if time.monotonic() - last_report > REPORT_SECONDS:
-                reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))  # plain data only
+                shared.reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
                 metric_sums.zero_()
                 count, last_report = 0, time.monotonic()
-        reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
+        shared.reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
     except Exception as e:  # reported to the main process, which stops the run with the message
-        reports.put((index, [], None, 0, f"{type(e).__name__}: {e}"))
+        shared.reports.put((index, [], None, 0, f"{type(e).__name__}: {e}"))
     finally:
         if worker is not None:
             worker.close()
+
+
+def _take_turn(shared: _Shared) -> bool:
+    """Wait until the workers may run, then count this one busy; False when the run is over."""
+    while True:
+        if not shared.running.wait(timeout=0.05) and not shared.stop.is_set():
+            continue
+        with shared.lock:
+            if shared.stop.is_set() or shared.steps.value >= shared.end.value:
+                return False
+            if shared.running.is_set():  # checked under the lock that _pause_workers reads busy under
+                shared.busy.value += 1
+                return True

@@ -327,7 +327,7 @@ class Agent:
                 self._periodic(before)
                 if bar is not None:
                     bar.update(self)
-                if self.config.stop_at_target and all(m.solved_at_step is not None for m in self.members):
+                if self._solved():
                     break
             self.wall_seconds += time.perf_counter() - started
             self._finish()
@@ -437,19 +437,28 @@ class Agent:
         self._metric_sums += torch.stack([metrics[k].reshape(self.num_members) for k in self.metric_names])
         self._metric_count += 1
 
-    def _periodic(self, before: int) -> None:
+    def _due(self, before: int) -> tuple[bool, bool, bool]:
+        """Whether (evaluate, log, checkpoint) are due, their intervals crossed since step ``before``."""
         step = self.global_step
 
         def crossed(interval: int | None) -> bool:
             return bool(interval) and step // interval > before // interval
 
-        evaluated = crossed(self.config.eval_interval)
-        if evaluated:
+        evaluate = crossed(self.config.eval_interval)
+        return evaluate, evaluate or crossed(self.config.log_interval), crossed(self.checkpoint_interval)
+
+    def _periodic(self, before: int) -> None:
+        evaluate, log, checkpoint = self._due(before)
+        if evaluate:
             self._evaluate_and_track()
-        if evaluated or crossed(self.config.log_interval):
-            self._log(with_eval=evaluated)
-        if crossed(self.checkpoint_interval):
+        if log:
+            self._log(with_eval=evaluate)
+        if checkpoint:
             self._checkpoint()
+
+    def _solved(self) -> bool:
+        """Whether training stops here: stop_at_target, and every member reached the target."""
+        return self.config.stop_at_target and all(m.solved_at_step is not None for m in self.members)
 
     def _evaluate_and_track(self) -> None:
         results = self.evaluate_members()
