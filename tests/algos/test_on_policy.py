@@ -151,6 +151,7 @@ def test_one_seed_at_a_time_and_no_compile(cls):
         (A2CConfig, {"num_steps": 0}, "num_steps"),
         (A3CConfig, {"num_workers": 0}, "num_workers"),
         (A3CConfig, {"normalize_obs": True}, "normalize_obs"),
+        (A3CConfig, {"anneal_lr": True}, "anneal_lr"),
         (REINFORCEConfig, {"episodes_per_update": 0}, "episodes_per_update"),
     ],
 )

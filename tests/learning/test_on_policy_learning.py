@@ -1,4 +1,4 @@
-"""Real training runs of the on-policy family: A2C, PPO and A3C (2 worker processes) solve CartPole-v1
+"""Real training runs of the on-policy family: REINFORCE, A2C, PPO and A3C (2 worker processes) solve CartPole-v1
 (deterministic evaluation mean >= 475 over 10 episodes), and PPO reaches >= -400 on Pendulum-v1.
 
 Each run stops at the first evaluation (every 5,000 steps) that reaches its target, within a budget
@@ -8,11 +8,12 @@ the policy is evaluated again on 10 fresh episodes the training evals never saw.
 
 import pytest
 
-from actorcritic import A2C, A3C, PPO, A2CConfig, A3CConfig, PPOConfig
+from actorcritic import A2C, A3C, PPO, REINFORCE, A2CConfig, A3CConfig, PPOConfig, REINFORCEConfig
 
 EVAL = {"eval_interval": 5_000, "eval_episodes": 10, "stop_at_target": True}
 CARTPOLE = {"a2c": (A2C, A2CConfig(**EVAL), 100_000), "ppo": (PPO, PPOConfig(**EVAL), 100_000),
-            "a3c": (A3C, A3CConfig(**EVAL, num_workers=2), 150_000)}  # fmt: skip
+            "a3c": (A3C, A3CConfig(**EVAL, num_workers=2), 150_000),
+            "reinforce": (REINFORCE, REINFORCEConfig(**EVAL), 150_000)}  # fmt: skip
 # Pendulum: SB3 zoo's PPO settings without gSDE (short horizon gamma 0.9, long rollouts, 10 epochs).
 PENDULUM = PPOConfig(**{**EVAL, "target_return": -400.0}, num_envs=4, num_steps=1024, gamma=0.9, update_epochs=10,
                      num_minibatches=64, ent_coef=0.0, learning_rate=1e-3, anneal_lr=False)  # fmt: skip

@@ -60,6 +60,7 @@ class A3CConfig(A2CConfig):
             not (self.normalize_obs or self.normalize_reward),
             "A3C does not support normalize_obs or normalize_reward (each worker would keep its own statistics)",
         )
+        need(not self.anneal_lr, "A3C does not support anneal_lr (its workers step one shared optimizer)")
 
 
 class A3CWorker:
