@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import os
 import statistics
 import sys
 from dataclasses import dataclass
@@ -377,6 +378,71 @@ def cmd_swarm(args: list[str]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class SweepArgs:
+    """Run a grid of configurations x seeds as independent runs in parallel processes, then compare them:
+    sweep.csv, summary.md (means with 95% bootstrap CIs) and plots/compare.png in the sweep directory.
+    Run the same command again to resume an interrupted sweep."""
+
+    env: str = "Pendulum-v1"
+    """Gymnasium env id, or module.path:Class."""
+    grid: Annotated[tuple[str, ...], tyro.conf.UseAppendAction] = ()
+    """A config field and its values, key=v1,v2,...; repeat --grid for a cartesian product."""
+    settings: Annotated[tuple[str, ...], tyro.conf.UseAppendAction, tyro.conf.arg(name="set")] = ()
+    """A config field every run shares, key=value; repeat --set for more."""
+    seeds: int | None = None
+    """Seeds per configuration: seed, seed+1, ... (default 3, or the preset's)."""
+    seed: int = 0
+    """The first seed."""
+    total_steps: int | None = None
+    """Env steps per run (default 10000, or the preset's)."""
+    workers: int | None = None
+    """Runs at a time, each a process with one torch thread (default: the number of cores)."""
+    sweep_dir: Path | None = None
+    """Where the sweep lives (default: sweeps/<name>__<timestamp>); give it again to resume."""
+    preset: Literal["tau-study", "lr-study"] | None = None
+    """A ready-made study on Pendulum-v1 (DDPG): tau 1 / 0.01 / 1e-5, or swapped actor and critic rates."""
+    checkpoint_interval: int = 1_000
+    """Each run checkpoints this often, so an interrupted sweep loses little."""
+    progress: bool = True
+    """Show a progress bar of finished runs."""
+
+
+def cmd_sweep(args: list[str]) -> int:
+    from actorcritic.experiments import sweep as sw
+
+    algo = args.pop(0) if args and not args[0].startswith("-") else None
+    parsed: SweepArgs = _cli(SweepArgs, args, "actorcritic sweep")
+    if parsed.preset is not None:
+        if algo is not None or parsed.grid:
+            raise UserError("--preset defines the algorithm and the grid; drop ALGO and --grid")
+        preset = sw.PRESETS[parsed.preset]
+        algo, env, configs = preset["algo"], preset["env"], preset["configs"]
+        seeds = preset["seeds"] if parsed.seeds is None else list(range(parsed.seed, parsed.seed + parsed.seeds))
+        total = parsed.total_steps or preset["total_steps"]
+        settings = {**preset["settings"], **sw.parse_settings(parsed.settings)}
+        name = parsed.preset
+    else:
+        algo, env = algo or "ddpg", parsed.env
+        configs = sw.expand_grid(sw.parse_grid(parsed.grid))
+        seeds = list(range(parsed.seed, parsed.seed + (parsed.seeds or 3)))
+        total, settings = parsed.total_steps or 10_000, sw.parse_settings(parsed.settings)
+        name = f"{env}__{algo}"
+    if len(seeds) < 1 or total < 1:
+        raise UserError("seeds and total_steps must be >= 1")
+    workers = parsed.workers or os.cpu_count() or 1
+    if workers < 1:
+        raise UserError(f"workers must be >= 1, got {workers}")
+    sweep = sw.Sweep(algo, env, configs, seeds, total, settings, parsed.checkpoint_interval)
+    sweep_dir = parsed.sweep_dir or sw.default_sweep_dir(name)
+    print(f"sweep: {len(configs)} configuration(s) x {len(seeds)} seed(s) of {algo.upper()} on {env}, {total} steps "
+          f"each, {workers} at a time -> {sweep_dir}")  # fmt: skip
+    sw.run_sweep(sweep, sweep_dir, workers, parsed.progress)
+    print((sweep_dir / "summary.md").read_text())
+    print(f"runs:    {sweep_dir / 'sweep.csv'}\nplot:    {sweep_dir / 'plots' / 'compare.png'}")
+    return 0
+
+
 def cmd_plot(args: list[str]) -> int:
     from actorcritic.train.plots import plot_compare, plot_run
 
@@ -402,14 +468,16 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot, "swarm": cmd_swarm}
-USAGE = """usage: actorcritic {train,eval,plot,swarm} ...
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot, "sweep": cmd_sweep, "swarm": cmd_swarm}
+USAGE = """usage: actorcritic {train,eval,plot,sweep,swarm} ...
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
   train [ALGO] --seeds K     train K seeds at once as one batched computation
   train --resume RUN_DIR...  resume an interrupted run (several: a --seeds group, together)
   eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best] [--seed S]
   plot RUN_DIR... [-o FILE]  overlay learning curves
+  sweep [ALGO] --grid key=v1,v2 [--grid ...] --seeds K [--workers N] [--sweep-dir DIR]
+  sweep --preset tau-study|lr-study           configurations x seeds in parallel, compared with CIs
   swarm simulate|phase-diagram|evaluate ...   the Vicsek swarm (--help on each)
 """
 

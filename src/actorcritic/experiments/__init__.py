@@ -1,0 +1,1 @@
+"""Experiments over many runs: sweeps and seed studies (sweep.py), the statistics they report (stats.py)."""

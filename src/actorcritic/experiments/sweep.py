@@ -1,0 +1,406 @@
+"""Sweeps and seed studies: a grid of configurations x seeds as independent runs, compared with CIs.
+
+    sweep_dir/
+      sweep.json            the sweep's definition (a rerun must match it)
+      configs/<name>.json   each configuration's settings, as a `train --config` file
+      runs/<name>/seed<S>/  one ordinary run directory per configuration and seed
+      logs/<name>__seed<S>.log   each run's console output
+      sweep.csv             one row per run
+      summary.md            per configuration: final return, area under the curve, steps to solve (mean, 95% CI)
+      plots/compare.png     mean eval-return curve per configuration with a 95% CI band
+
+Every run is ``actorcritic train`` in its own process (one torch thread), ``workers`` at a time. Running
+the same sweep again resumes it: finished runs are skipped, interrupted ones continue from their last
+checkpoint, and runs that never reached a checkpoint start again.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import dataclasses
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from actorcritic.errors import UserError
+from actorcritic.experiments.stats import Estimate, area_under_curve, bootstrap_ci
+
+SWEEP_COLUMNS = ["config", "seed", "status", "total_steps", "final_eval_return", "best_eval_return",
+                 "solved_at_step", "auc", "wall_seconds", "run_dir"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What to run: ``configs`` (each a dict of config fields) x ``seeds``, ``total_steps`` each."""
+
+    algo: str
+    env: str
+    configs: list[dict[str, Any]]
+    seeds: list[int]
+    total_steps: int
+    settings: dict[str, Any] = field(default_factory=dict)  # fields every run shares
+    checkpoint_interval: int = 1_000
+
+    def runs(self) -> list[tuple[str, dict[str, Any], int]]:
+        """(configuration name, its settings, seed) for every run, configurations first."""
+        return [(config_name(c), c, s) for c in self.configs for s in self.seeds]
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``["tau=1,0.01,1e-5", "actor_lr=1e-3,1e-4"]`` -> {"tau": [1, 0.01, 1e-05], "actor_lr": [...]}."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key.isidentifier() or not values.strip():
+            raise UserError(f"--grid wants key=value,value,...; got '{item}'")
+        if key in grid:
+            raise UserError(f"--grid names '{key}' twice")
+        grid[key] = [_literal(v) for v in values.split(",")]
+    return grid
+
+
+def parse_settings(items: Sequence[str]) -> dict[str, Any]:
+    """``["gamma=0.98", "hidden_sizes=(64, 64)"]`` -> {"gamma": 0.98, "hidden_sizes": [64, 64]}."""
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UserError(f"--set wants key=value; got '{item}'")
+        value = _literal(value)
+        settings[key.strip().replace("-", "_")] = list(value) if isinstance(value, tuple) else value
+    return settings
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return text.strip()  # a bare word: a string (e.g. noise=ou)
+
+
+def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The cartesian product of the grid's values, in the order given (last key varies fastest)."""
+    keys = list(grid)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def config_name(config: dict[str, Any]) -> str:
+    """``{"tau": 0.01, "actor_lr": 0.001}`` -> ``tau=0.01,actor_lr=0.001`` (a directory name)."""
+    if not config:
+        return "default"
+    text = ",".join(f"{k}={'x'.join(map(str, v)) if isinstance(v, list | tuple) else v}" for k, v in config.items())
+    return re.sub(r"[^A-Za-z0-9_.=,+-]", "_", text)
+
+
+def default_sweep_dir(name: str) -> Path:
+    """``sweeps/<name>__<timestamp>`` under the current directory, never an existing one."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("sweeps") / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{name}__{stamp}")
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+# ------------------------------------------------------------------------------------------ running
+def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True) -> list[dict[str, Any]]:
+    """Run (or resume) every run of ``sweep`` in ``sweep_dir``; write sweep.csv, summary.md and the plot."""
+    _check_configs(sweep)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    definition = dataclasses.asdict(sweep)
+    saved = sweep_dir / "sweep.json"
+    if saved.exists():
+        if json.loads(saved.read_text()) != json.loads(json.dumps(definition)):
+            raise UserError(f"'{sweep_dir}' holds a different sweep (see its sweep.json); choose another --sweep-dir")
+    else:
+        saved.write_text(json.dumps(definition, indent=2) + "\n")
+    for sub in ("configs", "runs", "logs", "plots"):
+        (sweep_dir / sub).mkdir(exist_ok=True)
+    for config in sweep.configs:
+        path = sweep_dir / "configs" / f"{config_name(config)}.json"
+        path.write_text(json.dumps({**sweep.settings, **config}, indent=2) + "\n")
+
+    todo = [r for r in sweep.runs() if not _finished(_run_dir(sweep_dir, r[0], r[2]), sweep.total_steps)]
+    done = len(sweep.runs()) - len(todo)
+    bar = _Bar(len(sweep.runs()), done) if progress else None
+    failures: list[str] = []
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        futures = [pool.submit(_run_one, sweep, sweep_dir, name, seed) for name, _, seed in todo]
+        for future in futures:
+            error = future.result()
+            if error:
+                failures.append(error)
+            if bar is not None:
+                bar.advance()
+    if bar is not None:
+        bar.close()
+    rows = collect(sweep, sweep_dir)
+    write_results(sweep, sweep_dir, rows)
+    if failures:
+        raise UserError(f"{len(failures)} run(s) failed, e.g. {failures[0]}; rerun the sweep to retry them")
+    return rows
+
+
+def _check_configs(sweep: Sweep) -> None:
+    """Every grid and --set key must be a field of the algorithm's config: fail before any run starts."""
+    from actorcritic.config import config_from_dict
+    from actorcritic.registry import ALGOS
+
+    if sweep.algo not in ALGOS:
+        raise UserError(f"unknown algorithm '{sweep.algo}'; choose one of: {', '.join(ALGOS)}")
+    if not sweep.seeds or sweep.total_steps < 1:
+        raise UserError("a sweep needs at least one seed and total_steps >= 1")
+    for config in sweep.configs:
+        config_from_dict(ALGOS[sweep.algo].config_cls, {**sweep.settings, **config}, "the sweep's settings")
+
+
+def _run_dir(sweep_dir: Path, name: str, seed: int) -> Path:
+    return sweep_dir / "runs" / name / f"seed{seed}"
+
+
+def _finished(run_dir: Path, total_steps: int) -> bool:
+    summary = run_dir / "summary.json"
+    return summary.exists() and json.loads(summary.read_text()).get("total_steps", 0) >= total_steps
+
+
+def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int) -> str | None:
+    """One run as its own process: new, or resumed from its checkpoint. Returns an error line or None."""
+    run_dir = _run_dir(sweep_dir, name, seed)
+    cli = [sys.executable, "-m", "actorcritic.cli", "train"]
+    common = ["--total-steps", str(sweep.total_steps), "--no-progress", "--threads", "1"]
+    if (run_dir / "checkpoints" / "latest.pt").exists():
+        cmd = [*cli, "--resume", str(run_dir), *common]
+    else:
+        if run_dir.exists():  # interrupted before its first checkpoint: nothing to resume, start again
+            shutil.rmtree(run_dir)
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        config = sweep_dir / "configs" / f"{name}.json"
+        cmd = [*cli, sweep.algo, "--env", sweep.env, "--config", str(config), "--seed", str(seed), "--run-dir",
+               str(run_dir), "--checkpoint-interval", str(sweep.checkpoint_interval), *common]  # fmt: skip
+    log = sweep_dir / "logs" / f"{name}__seed{seed}.log"
+    with open(log, "a") as out:
+        code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}).returncode  # fmt: skip
+    if code == 0:
+        return None
+    lines = log.read_text().strip().splitlines()
+    return f"{name} seed {seed}: exit code {code}: {lines[-1] if lines else ''} (log: {log})"
+
+
+class _Bar:
+    def __init__(self, total: int, done: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(TextColumn("runs"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn())
+        self.task = self.progress.add_task("sweep", total=total, completed=done)
+        self.progress.start()
+
+    def advance(self) -> None:
+        self.progress.advance(self.task)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+# ------------------------------------------------------------------------------------------ results
+def eval_curve(run_dir: Path) -> tuple[list[int], list[float]]:
+    """(steps, eval mean returns) from a run's metrics.csv rows that carry an evaluation."""
+    steps, returns = [], []
+    with open(run_dir / "metrics.csv") as f:
+        for row in csv.DictReader(f):
+            if row.get("eval_return_mean"):
+                steps.append(int(row["step"]))
+                returns.append(float(row["eval_return_mean"]))
+    return steps, returns
+
+
+def collect(sweep: Sweep, sweep_dir: Path) -> list[dict[str, Any]]:
+    """One row per run (finished or not), in the sweep's order."""
+    rows = []
+    for name, _, seed in sweep.runs():
+        run_dir = _run_dir(sweep_dir, name, seed)
+        row: dict[str, Any] = {"config": name, "seed": seed, "run_dir": str(run_dir.relative_to(sweep_dir))}
+        if _finished(run_dir, sweep.total_steps):
+            s = json.loads((run_dir / "summary.json").read_text())
+            steps, returns = eval_curve(run_dir)
+            row.update(status="finished", total_steps=s["total_steps"], final_eval_return=s["final_eval_mean_return"],
+                       best_eval_return=s["best_eval_mean_return"], solved_at_step=s["solved_at_step"],
+                       auc=area_under_curve(steps, returns), wall_seconds=s["wall_seconds"])  # fmt: skip
+        else:
+            row["status"] = "failed" if run_dir.exists() else "missing"
+        rows.append(row)
+    return rows
+
+
+def write_results(sweep: Sweep, sweep_dir: Path, rows: list[dict[str, Any]]) -> None:
+    with open(sweep_dir / "sweep.csv.tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, SWEEP_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in SWEEP_COLUMNS})
+    os.replace(sweep_dir / "sweep.csv.tmp", sweep_dir / "sweep.csv")
+    stats = config_stats(sweep, rows)
+    (sweep_dir / "summary.md").write_text(summary_markdown(sweep, stats))
+    if any(s["final"] for s in stats):
+        plot_compare(sweep, sweep_dir, sweep_dir / "plots" / "compare.png")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "" if value is None else value
+
+
+def config_stats(sweep: Sweep, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per configuration: estimates of the final return, the AUC and the steps to solve over its seeds.
+
+    A seed that never reached the target counts as solving at total_steps (censored at the budget), so
+    the steps-to-solve estimate is a lower bound when some seeds did not solve."""
+    out = []
+    for config in sweep.configs:
+        name = config_name(config)
+        done = [r for r in rows if r["config"] == name and r["status"] == "finished"]
+        solved = [r["solved_at_step"] for r in done]
+        out.append({
+            "config": name,
+            "settings": config,
+            "runs": len(done),
+            "solved": sum(s is not None for s in solved),
+            "final": bootstrap_ci([r["final_eval_return"] for r in done]) if done else None,
+            "auc": bootstrap_ci([r["auc"] for r in done]) if done else None,
+            "steps": bootstrap_ci([s if s is not None else sweep.total_steps for s in solved]) if done else None,
+        })  # fmt: skip
+    return out
+
+
+def summary_markdown(sweep: Sweep, stats: list[dict[str, Any]]) -> str:
+    lines = [
+        f"# Sweep: {sweep.algo.upper()} on {sweep.env}",
+        "",
+        f"{len(sweep.configs)} configuration(s) x {len(sweep.seeds)} seed(s) ({', '.join(map(str, sweep.seeds))}), "
+        f"{sweep.total_steps} env steps per run"
+        + (f"; shared settings: {_settings_text(sweep.settings)}" if sweep.settings else "")
+        + ".",
+        "",
+        "Each cell: mean over seeds [95% bootstrap confidence interval]. Final return: the last evaluation "
+        "(deterministic policy). AUC: the mean evaluation return over training (area under the curve / steps). "
+        "Steps to solve: the first evaluation at or above the target; a seed that never solved counts as "
+        f"{sweep.total_steps}.",
+        "",
+        "| configuration | runs | final return | AUC | steps to solve | solved |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in stats:
+        if s["final"] is None:
+            lines.append(f"| {s['config']} | 0 | - | - | - | - |")
+            continue
+        steps: Estimate = s["steps"]
+        lines.append(f"| {s['config']} | {s['runs']} | {s['final']} | {s['auc']} | "
+                     f"{steps.mean:.0f} [{steps.low:.0f}, {steps.high:.0f}] | {s['solved']}/{s['runs']} |")  # fmt: skip
+    lines += ["", "## Conclusion", "", *conclusion(stats), ""]
+    return "\n".join(lines)
+
+
+def conclusion(stats: list[dict[str, Any]]) -> list[str]:
+    """Plain sentences: which configuration is best by final return and by AUC, and which differences the
+    confidence intervals support (intervals that do not overlap)."""
+    ranked = [s for s in stats if s["final"] is not None]
+    if not ranked:
+        return ["No run has finished yet."]
+    out = []
+    for key, what in (("final", "final return"), ("auc", "area under the learning curve")):
+        order = sorted(ranked, key=lambda s: s[key].mean, reverse=True)
+        best = order[0]
+        if len(order) == 1:
+            out.append(f"- Only one configuration: {best['config']}, {what} {best[key]}.")
+            continue
+        worse = [s["config"] for s in order[1:] if s[key].high < best[key].low]
+        tied = [s["config"] for s in order[1:] if s[key].high >= best[key].low]
+        sentence = f"- Best {what}: **{best['config']}** ({best[key]})."
+        if worse:
+            sentence += f" Clearly worse (CI entirely below the best's): {', '.join(worse)}."
+        if tied:
+            sentence += f" Not distinguishable from it with these seeds (CIs overlap): {', '.join(tied)}."
+        out.append(sentence)
+    never = [s["config"] for s in ranked if s["solved"] == 0]
+    if never:
+        out.append(f"- Never reached the target in any seed: {', '.join(never)}.")
+    return out
+
+
+def _settings_text(settings: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def plot_compare(sweep: Sweep, sweep_dir: Path, output: Path) -> Path:
+    """The mean eval-return curve of each configuration over its seeds, with a 95% bootstrap CI band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for config in sweep.configs:
+        name = config_name(config)
+        curves = [eval_curve(_run_dir(sweep_dir, name, s)) for s in sweep.seeds
+                  if _finished(_run_dir(sweep_dir, name, s), sweep.total_steps)]  # fmt: skip
+        if not curves:
+            continue
+        steps = sorted(set.intersection(*(set(c[0]) for c in curves)))  # the steps every seed evaluated at
+        table = [[dict(zip(*c, strict=True))[step] for c in curves] for step in steps]
+        estimates = [bootstrap_ci(values) for values in table]
+        (line,) = ax.plot(steps, [e.mean for e in estimates], label=f"{name} ({len(curves)} seeds)")
+        ax.fill_between(steps, [e.low for e in estimates], [e.high for e in estimates], color=line.get_color(),
+                        alpha=0.2, linewidth=0)  # fmt: skip
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("eval return (mean over seeds, 95% CI)")
+    ax.set_title(f"{sweep.algo.upper()} on {sweep.env}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = output.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, output)
+    return output
+
+
+# ------------------------------------------------------------------------------------------ presets
+PRESETS: dict[str, dict[str, Any]] = {
+    # Seed 001's study of the soft target update rate: a hard copy every update, the usual 0.01, and
+    # targets that barely move.
+    "tau-study": {
+        "algo": "ddpg",
+        "env": "Pendulum-v1",
+        "configs": [{"tau": 1.0}, {"tau": 0.01}, {"tau": 1e-5}],
+        "seeds": [0, 1, 2],
+        "total_steps": 6_000,
+        "settings": {"eval_interval": 1_000, "eval_episodes": 5},
+    },
+    # Seed 001's learning-rate study: the critic faster than the actor (the tutorial's default), the
+    # two swapped, and both equal.
+    "lr-study": {
+        "algo": "ddpg",
+        "env": "Pendulum-v1",
+        "configs": [
+            {"actor_lr": 1e-4, "critic_lr": 1e-3},
+            {"actor_lr": 1e-3, "critic_lr": 1e-4},
+            {"actor_lr": 1e-3, "critic_lr": 1e-3},
+        ],
+        "seeds": [0, 1, 2],
+        "total_steps": 6_000,
+        "settings": {"eval_interval": 1_000, "eval_episodes": 5},
+    },
+}
