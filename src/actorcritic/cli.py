@@ -443,6 +443,46 @@ def cmd_sweep(args: list[str]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class TuneArgs:
+    """Tune an algorithm's settings with Optuna (TPE sampling, median pruning on the evaluations during
+    training). The study lives in SQLite in the tune directory: run the same command again to add trials.
+    The best settings are written to best.json, a file `actorcritic train --config` accepts."""
+
+    env: str = "Pendulum-v1"
+    """Gymnasium env id, or module.path:Class."""
+    trials: int = 20
+    """Trials to run now (added to the study's earlier ones)."""
+    total_steps: int = 10_000
+    """Env steps per trial."""
+    settings: Annotated[tuple[str, ...], tyro.conf.UseAppendAction, tyro.conf.arg(name="set")] = ()
+    """A config field every trial shares, key=value (it is then not tuned); repeat --set for more."""
+    seed: int = 0
+    """Seed of every trial's agent and of the sampler."""
+    tune_dir: Annotated[Path | None, tyro.conf.arg(aliases=("--sweep-dir",))] = None
+    """Where the study lives (default: sweeps/tune__<env>__<algo>__<timestamp>); give it again to resume."""
+    startup_trials: int = 5
+    """Trials that run to the end before the median pruner may stop any."""
+
+
+def cmd_tune(args: list[str]) -> int:
+    from actorcritic.experiments import sweep as sw
+    from actorcritic.experiments.tune import tune
+
+    algo = args.pop(0) if args and not args[0].startswith("-") else "ddpg"
+    parsed: TuneArgs = _cli(TuneArgs, args, f"actorcritic tune {algo}")
+    tune_dir = parsed.tune_dir or sw.default_sweep_dir(f"tune__{parsed.env}__{algo}")
+    print(
+        f"tuning {algo.upper()} on {parsed.env}: {parsed.trials} trial(s) of {parsed.total_steps} steps -> {tune_dir}"
+    )
+    best = tune(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed,
+                sw.parse_settings(parsed.settings), parsed.startup_trials)  # fmt: skip
+    print(f"best settings: {json.dumps(best)}")
+    print(f"trials:        {tune_dir / 'trials.csv'}")
+    print(f"train it:      actorcritic train --config {tune_dir / 'best.json'}")
+    return 0
+
+
 def cmd_plot(args: list[str]) -> int:
     from actorcritic.train.plots import plot_compare, plot_run
 
@@ -468,8 +508,15 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "plot": cmd_plot, "sweep": cmd_sweep, "swarm": cmd_swarm}
-USAGE = """usage: actorcritic {train,eval,plot,sweep,swarm} ...
+COMMANDS = {
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "plot": cmd_plot,
+    "sweep": cmd_sweep,
+    "tune": cmd_tune,
+    "swarm": cmd_swarm,
+}
+USAGE = """usage: actorcritic {train,eval,plot,sweep,tune,swarm} ...
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
   train [ALGO] --seeds K     train K seeds at once as one batched computation
@@ -478,6 +525,7 @@ USAGE = """usage: actorcritic {train,eval,plot,sweep,swarm} ...
   plot RUN_DIR... [-o FILE]  overlay learning curves
   sweep [ALGO] --grid key=v1,v2 [--grid ...] --seeds K [--workers N] [--sweep-dir DIR]
   sweep --preset tau-study|lr-study           configurations x seeds in parallel, compared with CIs
+  tune [ALGO] --env ENV --trials N            Optuna search (TPE, median pruning); writes best.json
   swarm simulate|phase-diagram|evaluate ...   the Vicsek swarm (--help on each)
 """
 

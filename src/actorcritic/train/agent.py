@@ -16,7 +16,7 @@ import dataclasses
 import math
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -198,6 +198,9 @@ class Agent:
         self._env_metric_sums = np.zeros(len(self.env_metric_names))  # what a multi-agent env reports in info
         self._env_metric_count = 0
         self.planned_total_steps: int | None = None  # the total the current learn() aims for
+        # Called after each evaluation during training with (step, the first member's mean return); a tuner
+        # reports to its pruner here, and may raise to stop the run.
+        self.on_evaluation: Callable[[int, float], None] | None = None
 
     seed = _first_member("seed")
     run_dir = _first_member("run_dir")
@@ -473,6 +476,8 @@ class Agent:
                     ckpt.save_checkpoint(self.state_dict(i, include_buffer=False), best)
             if m.solved_at_step is None and self.target_return is not None and result.mean_return >= self.target_return:
                 m.solved_at_step = self.global_step
+        if self.on_evaluation is not None:
+            self.on_evaluation(self.global_step, results[0].mean_return)
 
     def _log(self, with_eval: bool) -> None:
         means = (self._metric_sums / max(1, self._metric_count)).tolist()  # the one host sync per log

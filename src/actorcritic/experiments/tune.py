@@ -1,0 +1,217 @@
+"""Hyperparameter tuning with Optuna: TPE sampling, median pruning on the evaluations during training.
+
+    tune_dir/
+      study.db              the Optuna study (SQLite): run the same command again to add trials to it
+      trials/trial<N>/      one ordinary run directory per trial
+      trials.csv            one row per trial: number, state, value, the sampled settings
+      best.json             the best trial's settings, a file `actorcritic train --config` accepts
+
+Each trial trains one agent with settings sampled from the algorithm's search space (``SEARCH_SPACES``)
+and reports every evaluation's mean return to the pruner; a trial whose evaluation falls below the
+median of earlier trials at the same step is stopped there (after ``startup_trials`` complete trials).
+The objective is the trial's final evaluation return.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from actorcritic.errors import TrainingDiverged, UserError
+
+STUDY = "actorcritic"
+
+# What each algorithm's trials sample. ("log", lo, hi): log-uniform float; ("float", lo, hi): uniform;
+# ("int", lo, hi): uniform integer; ("choice", [...]): categorical.
+_OFF_POLICY = {
+    "actor_lr": ("log", 1e-5, 1e-2),
+    "critic_lr": ("log", 1e-5, 1e-2),
+    "tau": ("log", 1e-3, 0.1),
+    "gamma": ("choice", [0.9, 0.95, 0.98, 0.99, 0.995]),
+    "batch_size": ("choice", [64, 128, 256]),
+    "hidden_sizes": ("choice", [(64, 64), (256, 256), (400, 300)]),
+}
+_ON_POLICY = {
+    "learning_rate": ("log", 1e-5, 1e-2),
+    "gamma": ("choice", [0.9, 0.95, 0.98, 0.99, 0.995]),
+    "ent_coef": ("log", 1e-5, 0.1),
+    "hidden_sizes": ("choice", [(64, 64), (128, 128), (256, 256)]),
+}
+SEARCH_SPACES: dict[str, dict[str, tuple]] = {
+    "ddpg": {**_OFF_POLICY, "noise_sigma": ("float", 0.05, 0.5)},
+    "td3": {
+        **_OFF_POLICY,
+        "noise_sigma": ("float", 0.05, 0.5),
+        "policy_delay": ("int", 1, 3),
+        "target_noise": ("float", 0.1, 0.3),
+    },
+    "sac": {**_OFF_POLICY, "alpha_lr": ("log", 1e-5, 1e-2)},
+    "reinforce": {**_ON_POLICY, "episodes_per_update": ("choice", [1, 2, 4, 8])},
+    "a2c": {
+        **_ON_POLICY,
+        "num_steps": ("choice", [5, 8, 16, 32]),
+        "gae_lambda": ("float", 0.8, 1.0),
+        "vf_coef": ("float", 0.25, 1.0),
+        "max_grad_norm": ("float", 0.3, 5.0),
+    },
+    "a3c": {**_ON_POLICY, "num_steps": ("choice", [5, 10, 20, 40])},
+    "ppo": {
+        **_ON_POLICY,
+        "num_steps": ("choice", [64, 128, 256, 512, 1024]),
+        "gae_lambda": ("float", 0.8, 1.0),
+        "clip_coef": ("float", 0.1, 0.3),
+        "update_epochs": ("int", 3, 10),
+        "num_minibatches": ("choice", [4, 8, 16, 32]),
+    },
+}
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:
+        raise UserError('actorcritic tune needs the [tune] extra: pip install -e ".[tune]"') from None
+    return optuna
+
+
+def sample(trial: Any, space: dict[str, tuple]) -> dict[str, Any]:
+    """One trial's settings from ``space``."""
+    params: dict[str, Any] = {}
+    for name, (kind, *args) in space.items():
+        if kind == "log":
+            params[name] = trial.suggest_float(name, args[0], args[1], log=True)
+        elif kind == "float":
+            params[name] = trial.suggest_float(name, args[0], args[1])
+        elif kind == "int":
+            params[name] = trial.suggest_int(name, args[0], args[1])
+        else:  # categorical: Optuna stores plain values, so tuples go by their index
+            choices = args[0]
+            index = trial.suggest_categorical(name, list(range(len(choices))))
+            params[name] = list(choices[index]) if isinstance(choices[index], tuple) else choices[index]
+    return params
+
+
+def tune(
+    algo: str,
+    env: str,
+    trials: int,
+    total_steps: int,
+    tune_dir: Path,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+    startup_trials: int = 5,
+    on_trial: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run ``trials`` more trials of ``algo`` on ``env`` in ``tune_dir``; returns the best trial's settings."""
+    optuna = _optuna()
+    from actorcritic.config import config_from_dict
+    from actorcritic.registry import ALGOS
+
+    if algo not in ALGOS:
+        raise UserError(f"unknown algorithm '{algo}'; choose one of: {', '.join(ALGOS)}")
+    if trials < 1 or total_steps < 1:
+        raise UserError("trials and total_steps must be >= 1")
+    cls, settings = ALGOS[algo], dict(settings or {})
+    config_from_dict(cls.config_cls, settings, "--set")  # a bad fixed setting fails before any trial
+    space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
+    tune_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"algo": algo, "env": env, "total_steps": total_steps, "seed": seed, "settings": settings}
+    meta_path = tune_dir / "tune.json"
+    if meta_path.exists() and json.loads(meta_path.read_text()) != json.loads(json.dumps(meta)):
+        raise UserError(f"'{tune_dir}' holds a different study (see its tune.json); choose another --tune-dir")
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=STUDY,
+        storage=f"sqlite:///{tune_dir / 'study.db'}",
+        load_if_exists=True,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed + len(_done(study_trials(optuna, tune_dir)))),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=0),
+    )
+    for stale in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):  # a run that was killed
+        study.tell(stale.number, state=optuna.trial.TrialState.FAIL)
+
+    def objective(trial: Any) -> float:
+        params = sample(trial, space)
+        config = config_from_dict(cls.config_cls, {**settings, **params}, f"trial {trial.number}")
+        run_dir = tune_dir / "trials" / f"trial{trial.number}"
+        agent = cls(env, config, seed=seed, run_dir=run_dir)
+
+        def report(step: int, mean_return: float) -> None:
+            trial.report(mean_return, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at step {step} with eval {mean_return:.1f}")
+
+        agent.on_evaluation = report
+        try:
+            agent.learn(total_steps)
+        finally:
+            agent.close()
+        return agent.last_eval.mean_return
+
+    def log(study: Any, trial: Any) -> None:
+        value = "" if trial.value is None else f" {trial.value:.1f}"
+        on_trial(f"trial {trial.number}: {trial.state.name.lower()}{value}  {decode(trial.params, space)}")
+
+    study.optimize(objective, n_trials=trials, callbacks=[log], catch=(TrainingDiverged,))  # a diverged trial fails
+    write_results(study, space, settings, meta, tune_dir)
+    return best_settings(study, space, settings)
+
+
+def study_trials(optuna: Any, tune_dir: Path) -> list:
+    """The trials already in ``tune_dir``'s study (none for a new study)."""
+    if not (tune_dir / "study.db").exists():
+        return []
+    try:
+        return optuna.load_study(study_name=STUDY, storage=f"sqlite:///{tune_dir / 'study.db'}").trials
+    except KeyError:
+        return []
+
+
+def _done(trials: list) -> list:
+    return [t for t in trials if t.state.is_finished()]
+
+
+def decode(params: dict[str, Any], space: dict[str, tuple]) -> dict[str, Any]:
+    """A trial's stored params as settings: categorical indices mapped back to their values."""
+    out = {}
+    for name, value in params.items():
+        kind, *args = space[name]
+        if kind == "choice":
+            value = args[0][value]
+            value = list(value) if isinstance(value, tuple) else value
+        out[name] = value
+    return out
+
+
+def best_settings(study: Any, space: dict[str, tuple], settings: dict[str, Any]) -> dict[str, Any]:
+    """The best complete trial's settings, with the fixed ones."""
+    try:
+        best = study.best_trial
+    except ValueError:
+        raise UserError("no trial has completed; run more trials or a larger --total-steps") from None
+    return {**settings, **decode(best.params, space)}
+
+
+def write_results(study: Any, space: dict[str, tuple], settings: dict[str, Any], meta: dict, tune_dir: Path) -> None:
+    names = list(space)
+    tmp = tune_dir / "trials.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["number", "state", "value", "last_step", *names])
+        for t in study.trials:
+            last_step = max(t.intermediate_values) if t.intermediate_values else ""
+            params = decode(t.params, space)
+            writer.writerow([t.number, t.state.name, "" if t.value is None else f"{t.value:.6g}", last_step,
+                             *(params.get(n, "") for n in names)])  # fmt: skip
+    os.replace(tmp, tune_dir / "trials.csv")
+    if _done(study.trials) and any(t.value is not None for t in study.trials):
+        best = {"algo": meta["algo"], "env": meta["env"], "total_steps": meta["total_steps"],
+                **best_settings(study, space, settings)}  # fmt: skip
+        (tune_dir / "best.json").write_text(json.dumps(best, indent=2) + "\n")
