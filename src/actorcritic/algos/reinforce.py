@@ -53,13 +53,15 @@ class REINFORCE(A2C):
     algo = "reinforce"
     config_cls = REINFORCEConfig  # A2C's update (one step of the actor-critic loss) on whole episodes
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pending: list[list[tuple]] = [[] for _ in range(self.config.num_envs)]  # each env's running episode
+
     @torch.no_grad()
     def collect(self) -> RolloutBuffer:
         """Step the envs until ``episodes_per_update`` episodes are complete; they make the rollout,
         one after another along time (one column)."""
         cfg = self.config
-        if not hasattr(self, "pending"):
-            self.pending: list[list[tuple]] = [[] for _ in range(cfg.num_envs)]  # each env's running episode
         complete: list[list[tuple]] = []
         while len(complete) < cfg.episodes_per_update:
             obs = self.normalize_obs(self._as_tensor(self.obs), update=True)
@@ -91,6 +93,5 @@ class REINFORCE(A2C):
 
     def _resume_mid_episode(self, mask: np.ndarray) -> None:
         for j in np.flatnonzero(mask):  # an episode cut by the checkpoint is not learned from
-            if hasattr(self, "pending"):
-                self.pending[j] = []
+            self.pending[j] = []
         super()._resume_mid_episode(mask)
