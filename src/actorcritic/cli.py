@@ -107,6 +107,27 @@ class EvalArgs:
     """Which checkpoint of a run directory to load."""
     seed: int | None = None
     """Seed for the evaluation episodes (default: the run's seed)."""
+    render: Literal["gif", "mp4"] | None = None
+    """Also record a video of the first --render-episodes of these episodes (the [video] extra)."""
+    render_episodes: int = 1
+    """Episodes in the video."""
+    video: Path | None = None
+    """Where to write the video (default: RUN_DIR/videos/eval-step<STEP>.<gif|mp4>)."""
+
+
+@dataclass(frozen=True)
+class ExportArgs:
+    """Export a trained agent's deterministic policy as one standalone file: observations in, the env's
+    actions out, with observation normalisation and action rescaling inside (the [export] extra for ONNX)."""
+
+    run_dir: tyro.conf.Positional[Path]
+    """Run directory or checkpoint file."""
+    format: Literal["onnx", "torchscript"] = "onnx"
+    """ONNX (run it with onnxruntime) or TorchScript (torch.jit.load)."""
+    output: Annotated[Path | None, tyro.conf.arg(aliases=("-o",))] = None
+    """Output file (default: RUN_DIR/export/policy.onnx or policy.pt, never overwriting one)."""
+    checkpoint: Literal["latest", "best"] = "latest"
+    """Which checkpoint of a run directory to export."""
 
 
 @dataclass(frozen=True)
@@ -300,7 +321,16 @@ def cmd_eval(args: list[str]) -> int:
     agent = load(parsed.run_dir, which)
     if parsed.seed is not None:
         agent.seed = parsed.seed
+    if parsed.render is not None and parsed.render_episodes < 1:
+        raise UserError(f"render_episodes must be >= 1, got {parsed.render_episodes}")
     result = agent.evaluate(parsed.episodes, round_id=-1)  # its own episodes, not training's evals
+    video = None
+    if parsed.render is not None:
+        from actorcritic.train.video import record_video
+
+        home = parsed.run_dir if parsed.run_dir.is_dir() else parsed.run_dir.parent
+        default = _unused(home / "videos" / f"eval-step{agent.global_step}.{parsed.render}")
+        video = record_video(agent, parsed.video or default, min(parsed.render_episodes, parsed.episodes))
     agent.close()
     if parsed.json:
         print(
@@ -309,6 +339,7 @@ def cmd_eval(args: list[str]) -> int:
                     "checkpoint": str(resolve_checkpoint(parsed.run_dir, which)),
                     "step": agent.global_step,
                     **result.as_dict(),
+                    **({"video": str(video)} if video else {}),
                 }
             )
         )
@@ -318,6 +349,21 @@ def cmd_eval(args: list[str]) -> int:
             f"{result.mean_return:.2f} ± {result.std_return:.2f} over {parsed.episodes} episodes, "
             f"length {result.mean_length:.1f}"
         )
+        if video is not None:
+            print(f"video: {video}")
+    return 0
+
+
+def cmd_export(args: list[str]) -> int:
+    from actorcritic.export import export_policy
+
+    parsed: ExportArgs = _cli(ExportArgs, args, "actorcritic export")
+    agent = load(parsed.run_dir, parsed.checkpoint)
+    home = parsed.run_dir if parsed.run_dir.is_dir() else parsed.run_dir.parent
+    suffix = ".onnx" if parsed.format == "onnx" else ".pt"
+    path = export_policy(agent, parsed.output or _unused(home / "export" / f"policy{suffix}"), parsed.format)
+    agent.close()
+    print(f"{agent.algo.upper()} policy on {agent.env_id} (step {agent.global_step}) -> {path}")
     return 0
 
 
@@ -514,18 +560,20 @@ COMMANDS = {
     "plot": cmd_plot,
     "sweep": cmd_sweep,
     "tune": cmd_tune,
+    "export": cmd_export,
     "swarm": cmd_swarm,
 }
-USAGE = """usage: actorcritic {train,eval,plot,sweep,tune,swarm} ...
+USAGE = """usage: actorcritic {train,eval,plot,sweep,tune,export,swarm} ...
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
   train [ALGO] --seeds K     train K seeds at once as one batched computation
   train --resume RUN_DIR...  resume an interrupted run (several: a --seeds group, together)
-  eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best] [--seed S]
+  eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best] [--seed S] [--render gif|mp4]
   plot RUN_DIR... [-o FILE]  overlay learning curves
   sweep [ALGO] --grid key=v1,v2 [--grid ...] --seeds K [--workers N] [--sweep-dir DIR]
   sweep --preset tau-study|lr-study           configurations x seeds in parallel, compared with CIs
   tune [ALGO] --env ENV --trials N            Optuna search (TPE, median pruning); writes best.json
+  export RUN_DIR [--format onnx|torchscript] [-o FILE]   a standalone policy file
   swarm simulate|phase-diagram|evaluate ...   the Vicsek swarm (--help on each)
 """
 

@@ -333,3 +333,35 @@ def test_on_policy_on_the_swarm_uses_the_swarm_defaults_it_has(tmp_path, capsys)
     config = json.loads((run_dir / "config.json").read_text())
     assert config["config"]["hidden_sizes"] == [64, 64] and config["config"]["num_envs"] == 100
     assert "order parameter" in out
+
+
+def test_export_writes_standalone_files_and_never_overwrites(trained_run, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    import actorcritic
+
+    code, out, err = run_cli(capsys, "export", trained_run)
+    assert code == 0, err
+    first = trained_run / "export" / "policy.onnx"
+    assert str(first) in out and first.exists()
+    code, out, _ = run_cli(capsys, "export", trained_run)  # a second export goes next to it
+    assert code == 0 and (trained_run / "export" / "policy-2.onnx").exists()
+    obs = torch.randn(6, 3).numpy()
+    got = ort.InferenceSession(str(first)).run(None, {"obs": obs})[0]
+    torch.testing.assert_close(torch.as_tensor(got), torch.as_tensor(actorcritic.load(trained_run).act(obs)),
+                               atol=1e-5, rtol=1e-5)  # fmt: skip
+    code, out, err = run_cli(capsys, "export", trained_run, "--format", "torchscript", "-o", first)
+    assert_user_error(code, err, "already exists")
+    code, out, err = run_cli(capsys, "export", trained_run, "--format", "torchscript")
+    assert code == 0 and (trained_run / "export" / "policy.pt").exists()
+
+
+def test_eval_render_writes_a_video(trained_run, capsys):
+    pytest.importorskip("imageio")
+    pytest.importorskip("pygame")
+    code, out, err = run_cli(capsys, "eval", trained_run, "--episodes", 2, "--render", "gif", "--json")
+    assert code == 0, err
+    video = Path(json.loads(out)["video"])
+    assert video.parent == trained_run / "videos" and video.suffix == ".gif" and video.stat().st_size > 0
+    code, out, err = run_cli(capsys, "eval", trained_run, "--episodes", 1, "--render", "gif", "--video", video)
+    assert_user_error(code, err, "already exists")

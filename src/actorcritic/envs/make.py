@@ -9,6 +9,7 @@ after a resume.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import re
 import sys
@@ -23,10 +24,10 @@ from actorcritic.errors import UserError
 _EXTRAS = {"mujoco": "mujoco"}
 
 
-def _make_user_env(spec: str, **kwargs) -> gym.Env:
+def _make_user_env(spec: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     module_name, _, class_name = spec.partition(":")
     if re.fullmatch(r".+-v\d+", class_name):  # Gymnasium's own "module:EnvId" (import, then make)
-        return _make_registered(spec, **kwargs)
+        return _make_registered(spec, render_mode, **kwargs)
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.append(os.getcwd())  # like `python -m`: a module next to the user is found
     try:
@@ -36,8 +37,14 @@ def _make_user_env(spec: str, **kwargs) -> gym.Env:
     cls = getattr(module, class_name, None)
     if cls is None:
         raise UserError(f"module '{module_name}' has no attribute '{class_name}' (env '{spec}')")
+    if render_mode is not None:  # passed where the class takes it (Gymnasium's convention), else set after
+        params = inspect.signature(cls).parameters
+        if "render_mode" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            kwargs["render_mode"] = render_mode
     try:
         env = cls(**kwargs)
+        if render_mode is not None and getattr(env, "render_mode", None) is None:
+            env.render_mode = render_mode
     except Exception as e:
         raise UserError(f"could not create env '{spec}': {type(e).__name__}: {e}") from None
     if not isinstance(env, gym.Env):
@@ -48,7 +55,7 @@ def _make_user_env(spec: str, **kwargs) -> gym.Env:
 def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     """One env from a registered id (``Pendulum-v1``) or ``module.path:Class``."""
     if ":" in env_id and "/" not in env_id.split(":")[0]:
-        return _make_user_env(env_id, **kwargs)
+        return _make_user_env(env_id, render_mode, **kwargs)
     return _make_registered(env_id, render_mode, **kwargs)
 
 

@@ -296,6 +296,9 @@ class Agent:
     ) -> list[EvalResult]:
         """Every member's deterministic policy on its own eval env, all members stepping together."""
         for m in self.members:
+            if on_frame is not None and m.eval_env is not None and m.eval_env.render_mode != "rgb_array":
+                m.eval_env.close()  # made without frames (an evaluation during training): make one that renders
+                m.eval_env = None
             if m.eval_env is None:
                 m.eval_env = make_env(self.env_id, render_mode="rgb_array" if on_frame else None, **self.env_kwargs)
         seeds = [m.seed for m in self.members] if seed is None else [seed] * self.num_members

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from actorcritic.errors import UserError
@@ -46,3 +49,29 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(path)
+
+
+def write_new_file(path: str | Path, write: Callable[[str], None], tmp_suffix: str = ".tmp") -> Path:
+    """Create ``path`` atomically, never replacing a file: ``write(tmp)`` fills a temp file in the same
+    directory (named with ``tmp_suffix``, for writers that choose the format by suffix), which is fsynced
+    and renamed to ``path``. An existing ``path`` is a UserError, checked before and after writing."""
+    path = Path(path)
+    refuse_existing(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=tmp_suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        refuse_existing(path)  # created meanwhile
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def refuse_existing(path: Path) -> None:
+    if path.exists():
+        raise UserError(f"'{path}' already exists; remove it or choose another path")
