@@ -32,7 +32,7 @@ from actorcritic.envs import TRAINING_DEFAULTS
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.registry import ALGOS, load
 from actorcritic.train.checkpoint import LATEST, resolve_checkpoint
-from actorcritic.train.run_dir import default_run_dir
+from actorcritic.train.run_dir import SUMMARY, default_run_dir
 
 C = TypeVar("C")
 
@@ -255,7 +255,13 @@ def cmd_resume(args: list[str]) -> int:
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None or total <= agent.global_step:
         where = ", ".join(str(p) for p in parsed.resume)
-        print(f"nothing to do: {where} is at step {agent.global_step} (pass a larger --total-steps)")
+        if all((Path(p) / SUMMARY).exists() for p in parsed.resume if Path(p).is_dir()):
+            print(f"nothing to do: {where} is at step {agent.global_step} (pass a larger --total-steps)")
+            return 0
+        # Killed after its last checkpoint but before its end (final evaluation, plots, summary): finish it.
+        agent.resume_in(parsed.resume, parsed.checkpoint_interval)
+        print(f"finishing {where} at step {agent.global_step}")
+        _train_and_report(agent, 0, False)
         return 0
     agent.resume_in(parsed.resume, parsed.checkpoint_interval)
     where = ", ".join(str(p) for p in parsed.resume)
@@ -321,6 +327,8 @@ def cmd_eval(args: list[str]) -> int:
     agent = load(parsed.run_dir, which)
     if parsed.seed is not None:
         agent.seed = parsed.seed
+    if parsed.episodes < 1:
+        raise UserError(f"episodes must be >= 1, got {parsed.episodes}")
     if parsed.render is not None and parsed.render_episodes < 1:
         raise UserError(f"render_episodes must be >= 1, got {parsed.render_episodes}")
     result = agent.evaluate(parsed.episodes, round_id=-1)  # its own episodes, not training's evals
@@ -465,25 +473,30 @@ def cmd_sweep(args: list[str]) -> int:
         preset = sw.PRESETS[parsed.preset]
         algo, env, configs = preset["algo"], preset["env"], preset["configs"]
         seeds = preset["seeds"] if parsed.seeds is None else list(range(parsed.seed, parsed.seed + parsed.seeds))
-        total = parsed.total_steps or preset["total_steps"]
+        total = preset["total_steps"] if parsed.total_steps is None else parsed.total_steps
         settings = {**preset["settings"], **sw.parse_settings(parsed.settings)}
         name = parsed.preset
     else:
         algo, env = algo or "ddpg", parsed.env
         configs = sw.expand_grid(sw.parse_grid(parsed.grid))
-        seeds = list(range(parsed.seed, parsed.seed + (parsed.seeds or 3)))
-        total, settings = parsed.total_steps or 10_000, sw.parse_settings(parsed.settings)
+        seeds = list(range(parsed.seed, parsed.seed + (3 if parsed.seeds is None else parsed.seeds)))
+        total = 10_000 if parsed.total_steps is None else parsed.total_steps
+        settings = sw.parse_settings(parsed.settings)
         name = f"{env}__{algo}"
     if len(seeds) < 1 or total < 1:
         raise UserError("seeds and total_steps must be >= 1")
-    workers = parsed.workers or os.cpu_count() or 1
+    workers = (os.cpu_count() or 1) if parsed.workers is None else parsed.workers
     if workers < 1:
         raise UserError(f"workers must be >= 1, got {workers}")
     sweep = sw.Sweep(algo, env, configs, seeds, total, settings, parsed.checkpoint_interval)
     sweep_dir = parsed.sweep_dir or sw.default_sweep_dir(name)
     print(f"sweep: {len(configs)} configuration(s) x {len(seeds)} seed(s) of {algo.upper()} on {env}, {total} steps "
           f"each, {workers} at a time -> {sweep_dir}")  # fmt: skip
-    sw.run_sweep(sweep, sweep_dir, workers, parsed.progress)
+    try:
+        sw.run_sweep(sweep, sweep_dir, workers, parsed.progress)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; run the same command (with --sweep-dir {sweep_dir}) to resume", file=sys.stderr)
+        return 130
     print((sweep_dir / "summary.md").read_text())
     print(f"runs:    {sweep_dir / 'sweep.csv'}\nplot:    {sweep_dir / 'plots' / 'compare.png'}")
     return 0

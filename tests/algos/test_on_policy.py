@@ -7,7 +7,7 @@ import torch
 
 import actorcritic
 from actorcritic import A2C, A3C, PPO, REINFORCE, A2CConfig, A3CConfig, A3CWorker, PPOConfig, REINFORCEConfig
-from actorcritic.errors import UserError
+from actorcritic.errors import TrainingDiverged, UserError
 
 SMALL = {"hidden_sizes": (16, 16), "eval_episodes": 2}
 
@@ -170,3 +170,28 @@ def test_a3c_evaluates_a_paused_model_and_stops_at_the_target_with_it():
     again = agent.evaluate(round_id=agent.global_step)
     assert again.returns == agent.last_eval.returns  # the same model, the same seeded episodes
     agent.close()
+
+
+def test_a3c_worker_failure_stops_the_run_with_its_error_not_a_hang():
+    """A worker diverges (NaN rewards from its 60th step) while the main process pauses the workers for
+    evaluations every 20 steps: the run stops with the worker's error."""
+    config = A3CConfig(**SMALL, num_workers=2, num_steps=5, eval_interval=20)
+    agent = A3C("toy_envs:NaNRewardEnv", config, seed=0)
+    with pytest.raises(TrainingDiverged, match="A3C worker"):
+        agent.learn(10_000)
+    assert not agent._workers
+    agent.close()
+
+
+def test_normalize_and_minibatches_handle_uneven_and_single_items():
+    from actorcritic.train.on_policy import normalize
+
+    assert normalize(torch.tensor([3.0])).item() == 0.0
+    buf = PPO("CartPole-v1", PPOConfig(**SMALL, num_envs=4, num_steps=9, num_minibatches=8), seed=0).rollout
+    sizes = [len(b.obs) for b in buf.minibatches(8, torch.Generator().manual_seed(0))]
+    assert sizes == [5, 5, 5, 5, 4, 4, 4, 4]
+
+
+def test_ppo_with_tiny_minibatches_trains_without_nan():
+    agent = PPO("CartPole-v1", PPOConfig(**SMALL, num_envs=1, num_steps=9, num_minibatches=8), seed=0).learn(200)
+    assert all(torch.isfinite(p).all() for p in agent.model.parameters())

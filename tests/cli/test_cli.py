@@ -365,3 +365,14 @@ def test_eval_render_writes_a_video(trained_run, capsys):
     assert video.parent == trained_run / "videos" and video.suffix == ".gif" and video.stat().st_size > 0
     code, out, err = run_cli(capsys, "eval", trained_run, "--episodes", 1, "--render", "gif", "--video", video)
     assert_user_error(code, err, "already exists")
+
+
+def test_resume_finishes_a_run_killed_after_its_last_checkpoint(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["train", "--run-dir", str(run_dir), *TINY]) == 0
+    (run_dir / "summary.json").unlink()  # as if killed during the final evaluation
+    code, out, err = run_cli(capsys, "train", "--resume", run_dir)
+    assert code == 0, err
+    assert "finishing" in out and json.loads((run_dir / "summary.json").read_text())["total_steps"] == 300
+    code, out, _ = run_cli(capsys, "train", "--resume", run_dir)
+    assert code == 0 and "nothing to do" in out

@@ -118,3 +118,16 @@ def test_a_different_sweep_in_the_same_directory_is_refused(tmp_path, capsys):
     code = main([*SWEEP, "--sweep-dir", str(tmp_path / "s")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "different sweep" in err
+
+
+def test_a_run_that_stopped_at_its_target_counts_as_finished(tmp_path):
+    from actorcritic.experiments.sweep import _finished
+
+    (tmp_path / "summary.json").write_text(json.dumps({"total_steps": 3000, "planned_total_steps": 6000}))
+    assert _finished(tmp_path, 6000) and not _finished(tmp_path, 8000)
+    assert not _finished(tmp_path / "missing", 10)
+
+
+def test_a_grid_that_repeats_a_configuration_is_refused():
+    with pytest.raises(UserError, match="repeats"):
+        _check_configs(Sweep("ddpg", "Pendulum-v1", expand_grid(parse_grid(["tau=0.01,0.01"])), [0], 100))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import queue
+import signal
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ import torch
 from actorcritic.algos.a2c import A2C, A2CConfig
 from actorcritic.core.buffers import RolloutBuffer
 from actorcritic.envs.make import episode_seed
-from actorcritic.errors import UserError
+from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.train.agent import need
 from actorcritic.train.on_policy import make_optimizer
 
@@ -125,6 +126,8 @@ class A3C(A2C):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.device.type != "cpu":
+            raise UserError("A3C's workers share the model through CPU shared memory; use --device cpu")
         self._workers: list[mp.Process] = []
 
     # The global model and the optimizer statistics go to shared memory; every worker process steps them.
@@ -180,18 +183,23 @@ class A3C(A2C):
         """Hold the workers before their next rollout; wait for those mid-rollout to apply it."""
         shared = self._shared
         shared.running.clear()
-        while any(p.is_alive() for p in self._workers):  # a worker that failed reports it in _advance
+        while True:
             with shared.lock:
                 if shared.busy.value == 0:
                     break
-            time.sleep(0.001)
+            with contextlib.suppress(queue.Empty):  # a failed worker's report stops the run here
+                self._take_report(shared.reports.get(timeout=0.001))
+            if not all(p.is_alive() for p in self._workers):
+                self._stop_workers()
+                raise RuntimeError("an A3C worker process died (killed?); the last checkpoint is kept")
         self._read_counters()
 
     def _take_report(self, report: tuple) -> None:
         worker, episodes, metric_sums, count, error = report
         if error is not None:
             self._stop_workers()
-            raise UserError(f"A3C worker {worker} failed: {error}")
+            diverged, message = error
+            raise (TrainingDiverged if diverged else UserError)(f"A3C worker {worker} failed: {message}")
         for ret, length in episodes:
             self._record_episode(0, worker, ret, length)
         if count:
@@ -271,6 +279,7 @@ class _Shared:
 
 def _worker_process(env, config, seed, env_kwargs, index, model, states, shared: _Shared) -> None:
     """A worker's life in a local process: pull, collect, compute gradients, apply them to the global model."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the workers
     torch.set_num_threads(1)
     worker = None
     try:
@@ -281,16 +290,19 @@ def _worker_process(env, config, seed, env_kwargs, index, model, states, shared:
             optim.state[p] = state  # the shared statistics
         metric_sums, count, last_report = torch.zeros(len(A3C.metric_names)), 0, time.monotonic()
         while _take_turn(shared):
-            worker.set_parameters(params)
-            rollout = worker.collect()
-            grads, metrics = worker.compute_gradients(rollout)
-            with shared.lock:
-                for p, g in zip(params, grads, strict=True):
-                    p.grad = g
-                optim.step()
-                shared.steps.value += worker.steps_per_rollout
-                shared.updates.value += 1
-                shared.busy.value -= 1
+            try:
+                worker.set_parameters(params)
+                rollout = worker.collect()
+                grads, metrics = worker.compute_gradients(rollout)
+                with shared.lock:
+                    for p, g in zip(params, grads, strict=True):
+                        p.grad = g
+                    optim.step()
+                    shared.steps.value += worker.steps_per_rollout
+                    shared.updates.value += 1
+            finally:  # a failed turn must not hold a pause forever
+                with shared.lock:
+                    shared.busy.value -= 1
             metric_sums += torch.stack([metrics[k] for k in A3C.metric_names])
             count += 1
             if time.monotonic() - last_report > REPORT_SECONDS:
@@ -299,7 +311,7 @@ def _worker_process(env, config, seed, env_kwargs, index, model, states, shared:
                 count, last_report = 0, time.monotonic()
         shared.reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
     except Exception as e:  # reported to the main process, which stops the run with the message
-        shared.reports.put((index, [], None, 0, f"{type(e).__name__}: {e}"))
+        shared.reports.put((index, [], None, 0, (isinstance(e, TrainingDiverged), f"{type(e).__name__}: {e}")))
     finally:
         if worker is not None:
             worker.close()

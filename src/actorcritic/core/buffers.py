@@ -258,6 +258,7 @@ class RolloutBuffer:
     def minibatches(self, num_minibatches: int, generator: torch.Generator | None = None):
         """The flat transitions in ``num_minibatches`` random disjoint minibatches (one epoch)."""
         full = self.batch()
-        order = torch.randperm(full.obs.shape[0], generator=generator).to(full.obs.device)
-        for index in order.chunk(num_minibatches):
+        device = generator.device if generator is not None else "cpu"
+        order = torch.randperm(full.obs.shape[0], generator=generator, device=device).to(full.obs.device)
+        for index in order.tensor_split(num_minibatches):  # sizes differ by at most one
             yield RolloutBatch(*(x[index] for x in full))

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from actorcritic.errors import UserError
 from actorcritic.experiments.stats import Estimate, area_under_curve, bootstrap_ci
 
@@ -137,16 +139,25 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True
     done = len(sweep.runs()) - len(todo)
     bar = _Bar(len(sweep.runs()), done) if progress else None
     failures: list[str] = []
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        futures = [pool.submit(_run_one, sweep, sweep_dir, name, seed) for name, _, seed in todo]
+    running: set[subprocess.Popen] = set()
+    pool = ThreadPoolExecutor(max(1, workers))
+    try:
+        futures = [pool.submit(_run_one, sweep, sweep_dir, name, seed, running) for name, _, seed in todo]
         for future in futures:
             error = future.result()
             if error:
                 failures.append(error)
             if bar is not None:
                 bar.advance()
-    if bar is not None:
-        bar.close()
+    except BaseException:  # Ctrl-C: no queued run may start, the running ones stop (they resume next time)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(running):
+            proc.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        if bar is not None:
+            bar.close()
     rows = collect(sweep, sweep_dir)
     write_results(sweep, sweep_dir, rows)
     if failures:
@@ -163,6 +174,11 @@ def _check_configs(sweep: Sweep) -> None:
         raise UserError(f"unknown algorithm '{sweep.algo}'; choose one of: {', '.join(ALGOS)}")
     if not sweep.seeds or sweep.total_steps < 1:
         raise UserError("a sweep needs at least one seed and total_steps >= 1")
+    names = [config_name(c) for c in sweep.configs]
+    if len(set(names)) != len(names):
+        raise UserError(
+            f"the grid repeats a configuration: {', '.join(sorted({n for n in names if names.count(n) > 1}))}"
+        )
     for config in sweep.configs:
         config_from_dict(ALGOS[sweep.algo].config_cls, {**sweep.settings, **config}, "the sweep's settings")
 
@@ -172,11 +188,15 @@ def _run_dir(sweep_dir: Path, name: str, seed: int) -> Path:
 
 
 def _finished(run_dir: Path, total_steps: int) -> bool:
+    """The run ended (its summary.json) after training toward ``total_steps`` (or stopping at its target)."""
     summary = run_dir / "summary.json"
-    return summary.exists() and json.loads(summary.read_text()).get("total_steps", 0) >= total_steps
+    if not summary.exists():
+        return False
+    s = json.loads(summary.read_text())
+    return (s.get("planned_total_steps") or s.get("total_steps", 0)) >= total_steps
 
 
-def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int) -> str | None:
+def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int, running: set) -> str | None:
     """One run as its own process: new, or resumed from its checkpoint. Returns an error line or None."""
     run_dir = _run_dir(sweep_dir, name, seed)
     cli = [sys.executable, "-m", "actorcritic.cli", "train"]
@@ -192,7 +212,12 @@ def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int) -> str | None:
                str(run_dir), "--checkpoint-interval", str(sweep.checkpoint_interval), *common]  # fmt: skip
     log = sweep_dir / "logs" / f"{name}__seed{seed}.log"
     with open(log, "a") as out:
-        code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}).returncode  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+        running.add(proc)
+        try:
+            code = proc.wait()
+        finally:
+            running.discard(proc)
     if code == 0:
         return None
     lines = log.read_text().strip().splitlines()
@@ -356,11 +381,14 @@ def plot_compare(sweep: Sweep, sweep_dir: Path, output: Path) -> Path:
         name = config_name(config)
         curves = [eval_curve(_run_dir(sweep_dir, name, s)) for s in sweep.seeds
                   if _finished(_run_dir(sweep_dir, name, s), sweep.total_steps)]  # fmt: skip
+        curves = [c for c in curves if c[0]]
         if not curves:
             continue
-        steps = sorted(set.intersection(*(set(c[0]) for c in curves)))  # the steps every seed evaluated at
-        table = [[dict(zip(*c, strict=True))[step] for c in curves] for step in steps]
-        estimates = [bootstrap_ci(values) for values in table]
+        # The k-th evaluation of every seed, at the seeds' median step (on-policy rollouts end a little
+        # apart, so seeds evaluate at slightly different steps).
+        length = min(len(c[0]) for c in curves)
+        steps = [float(np.median([c[0][k] for c in curves])) for k in range(length)]
+        estimates = [bootstrap_ci([c[1][k] for c in curves]) for k in range(length)]
         (line,) = ax.plot(steps, [e.mean for e in estimates], label=f"{name} ({len(curves)} seeds)")
         ax.fill_between(steps, [e.low for e in estimates], [e.high for e in estimates], color=line.get_color(),
                         alpha=0.2, linewidth=0)  # fmt: skip

@@ -113,8 +113,8 @@ def tune(
 
     if algo not in ALGOS:
         raise UserError(f"unknown algorithm '{algo}'; choose one of: {', '.join(ALGOS)}")
-    if trials < 1 or total_steps < 1:
-        raise UserError("trials and total_steps must be >= 1")
+    if trials < 1 or total_steps < 1 or startup_trials < 0:
+        raise UserError("trials and total_steps must be >= 1, startup_trials >= 0")
     cls, settings = ALGOS[algo], dict(settings or {})
     config_from_dict(cls.config_cls, settings, "--set")  # a bad fixed setting fails before any trial
     space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
@@ -144,8 +144,10 @@ def tune(
         agent = cls(env, config, seed=seed, run_dir=run_dir)
 
         def report(step: int, mean_return: float) -> None:
-            trial.report(mean_return, step)
-            if trial.should_prune():
+            # Reported at the eval interval crossed, so trials whose rollouts end at different steps compare.
+            interval = config.eval_interval
+            trial.report(mean_return, step // interval * interval if interval else step)
+            if step < total_steps and trial.should_prune():  # never prune a trial at its final evaluation
                 raise optuna.TrialPruned(f"pruned at step {step} with eval {mean_return:.1f}")
 
         agent.on_evaluation = report

@@ -577,6 +577,7 @@ class Agent:
             "env": self.env_id,
             "seed": m.seed,
             "total_steps": self.global_step,
+            "planned_total_steps": self.planned_total_steps,
             "final_eval_mean_return": ev.mean_return if ev else None,
             "final_eval_std_return": ev.std_return if ev else None,
             "final_eval_metrics": ev.metrics if ev else None,

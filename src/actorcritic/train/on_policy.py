@@ -176,13 +176,17 @@ class OnPolicyAgent(Agent):
             remaining = max(0.0, 1.0 - self.global_step / self.planned_total_steps)
             for group in self.optim.param_groups:
                 group["lr"] = self.config.learning_rate * remaining
-        self._record_metrics(self.update(rollout))
+        metrics = self.update(rollout)
+        if not bool(torch.isfinite(torch.stack(list(metrics.values()))).all()):  # one sync per rollout
+            self._diverged("loss")
+        self._record_metrics(metrics)
         self.update_seconds += time.perf_counter() - started
 
     @torch.no_grad()
     def collect(self) -> RolloutBuffer:
         """Run the current policy for num_steps vector steps; the rollout with advantages and returns."""
         cfg, rollout = self.config, self.rollout
+        rollout.step = 0  # a collection interrupted earlier (Ctrl-C in a notebook) starts over
         for _ in range(cfg.num_steps):
             obs = self.normalize_obs(self._as_tensor(self.obs), update=True)
             actions, log_probs, values = self.model.sample(obs, self.generator)
@@ -223,6 +227,10 @@ class OnPolicyAgent(Agent):
         self.discounted_return[done] = 0.0
         return rewards / np.sqrt(self.return_rms.var + 1e-8)
 
+    def _resume_mid_episode(self, mask: np.ndarray) -> None:
+        self.discounted_return[mask] = 0.0  # those envs start a fresh episode
+        super()._resume_mid_episode(mask)
+
     # ----------------------------------------------------------------- state
     def _extra_state(self, member: int, include_buffer: bool) -> dict[str, Any]:
         rms = {
@@ -243,8 +251,9 @@ class OnPolicyAgent(Agent):
 
 
 def normalize(x: torch.Tensor) -> torch.Tensor:
-    """Standardise to mean 0, std 1 (advantage normalisation)."""
-    return (x - x.mean()) / (x.std() + 1e-8)
+    """Standardise to mean 0, std 1 (advantage normalisation); a single value is only centred."""
+    centred = x - x.mean()
+    return centred / (x.std() + 1e-8) if x.numel() > 1 else centred
 
 
 def make_optimizer(config: OnPolicyConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
