@@ -72,15 +72,15 @@ class DeterministicPolicy(nn.Module):
     def __init__(
         self,
         actor: nn.Module,
-        obs_stats: tuple[np.ndarray, np.ndarray] | None = None,
+        obs_stats: tuple[torch.Tensor, torch.Tensor] | None = None,
         scaler: ActionScaler | None = None,
     ):
         super().__init__()
         self.actor = actor
         self.normalize = obs_stats is not None
-        if obs_stats is not None:  # computed as OnPolicyAgent.normalize_obs does: float32 mean and std
-            self.register_buffer("obs_mean", torch.as_tensor(obs_stats[0], dtype=torch.float32))
-            self.register_buffer("obs_std", torch.as_tensor(obs_stats[1], dtype=torch.float32))
+        if obs_stats is not None:  # OnPolicyAgent.obs_mean_std(): the float32 mean and std normalize_obs uses
+            self.register_buffer("obs_mean", obs_stats[0].clone())
+            self.register_buffer("obs_std", obs_stats[1].clone())
         self.continuous = scaler is not None
         if scaler is not None:
             for name in ("center", "scale", "low", "high"):
@@ -116,7 +116,7 @@ def deterministic_policy(agent: Agent, member: int = 0) -> DeterministicPolicy:
     if isinstance(agent, OnPolicyAgent):
         actor: nn.Module = _OnPolicyActor(copy.deepcopy(agent.model).cpu())
         if agent.obs_rms is not None:
-            obs_stats = (agent.obs_rms.mean, np.sqrt(agent.obs_rms.var + 1e-8))
+            obs_stats = tuple(x.cpu() for x in agent.obs_mean_std())
     elif isinstance(agent, OffPolicyAgent) and isinstance(getattr(agent, "actor", None), nn.Module):
         # DDPG, TD3, SAC: policy(obs, deterministic=True) is actor(obs). One member's block of the
         # stacked weights goes into a one-member actor of the same class (a fresh generator keeps the

@@ -31,6 +31,7 @@ import torch
 
 from actorcritic.algos.a2c import A2C, A2CConfig
 from actorcritic.core.buffers import RolloutBuffer
+from actorcritic.core.optim import clip_grad_norm_per_member_
 from actorcritic.envs.make import episode_seed
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.train.agent import need
@@ -99,8 +100,8 @@ class A3CWorker:
         for p in self.params:
             p.grad = None
         loss.backward()
-        if self.agent.config.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.params, self.agent.config.max_grad_norm)
+        if self.agent.config.max_grad_norm is not None:  # the clipping every other update uses
+            clip_grad_norm_per_member_(self.params, self.agent.config.max_grad_norm)
         return [p.grad for p in self.params], metrics
 
     def pop_episodes(self) -> list[tuple[float, int]]:

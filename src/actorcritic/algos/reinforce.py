@@ -64,15 +64,7 @@ class REINFORCE(A2C):
         cfg = self.config
         complete: list[list[tuple]] = []
         while len(complete) < cfg.episodes_per_update:
-            obs = self.normalize_obs(self._as_tensor(self.obs), update=True)
-            actions, log_probs, values = self.model.sample(obs, self.generator)
-            _, next_obs, rewards, terminated, truncated = self._step_envs(actions.cpu().numpy())
-            final_values = torch.zeros(cfg.num_envs, device=self.device)
-            if truncated.any():
-                final_values[torch.as_tensor(truncated)] = self.model.value(
-                    self.normalize_obs(self._as_tensor(next_obs[truncated]))
-                )
-            rewards = self.scale_rewards(rewards, terminated | truncated)
+            obs, actions, log_probs, values, rewards, terminated, truncated, final_values = self._collect_step()
             for j in range(cfg.num_envs):
                 self.pending[j].append((obs[j], actions[j], log_probs[j], values[j], float(rewards[j]),
                                         bool(terminated[j]), bool(truncated[j]), final_values[j]))  # fmt: skip

@@ -121,14 +121,7 @@ def default_sweep_dir(name: str) -> Path:
 def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True) -> list[dict[str, Any]]:
     """Run (or resume) every run of ``sweep`` in ``sweep_dir``; write sweep.csv, summary.md and the plot."""
     _check_configs(sweep)
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    definition = dataclasses.asdict(sweep)
-    saved = sweep_dir / "sweep.json"
-    if saved.exists():
-        if json.loads(saved.read_text()) != json.loads(json.dumps(definition)):
-            raise UserError(f"'{sweep_dir}' holds a different sweep (see its sweep.json); choose another --sweep-dir")
-    else:
-        saved.write_text(json.dumps(definition, indent=2) + "\n")
+    claim_directory(sweep_dir / "sweep.json", dataclasses.asdict(sweep), "sweep", "--sweep-dir")
     for sub in ("configs", "runs", "logs", "plots"):
         (sweep_dir / sub).mkdir(exist_ok=True)
     for config in sweep.configs:
@@ -163,6 +156,18 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True
     if failures:
         raise UserError(f"{len(failures)} run(s) failed, e.g. {failures[0]}; rerun the sweep to retry them")
     return rows
+
+
+def claim_directory(definition_file: Path, definition: dict[str, Any], what: str, flag: str) -> None:
+    """Make the directory of ``definition_file`` hold this ``definition``: write it there, or check that the
+    one already there (an earlier run of the same command, now resumed) is the same."""
+    definition_file.parent.mkdir(parents=True, exist_ok=True)
+    if definition_file.exists():
+        if json.loads(definition_file.read_text()) != json.loads(json.dumps(definition)):
+            raise UserError(f"'{definition_file.parent}' holds a different {what} (see its {definition_file.name}); "
+                            f"choose another {flag}")  # fmt: skip
+    else:
+        definition_file.write_text(json.dumps(definition, indent=2) + "\n")
 
 
 def _check_configs(sweep: Sweep) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.experiments.sweep import claim_directory
 
 STUDY = "actorcritic"
 
@@ -118,12 +119,8 @@ def tune(
     cls, settings = ALGOS[algo], dict(settings or {})
     config_from_dict(cls.config_cls, settings, "--set")  # a bad fixed setting fails before any trial
     space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
-    tune_dir.mkdir(parents=True, exist_ok=True)
     meta = {"algo": algo, "env": env, "total_steps": total_steps, "seed": seed, "settings": settings}
-    meta_path = tune_dir / "tune.json"
-    if meta_path.exists() and json.loads(meta_path.read_text()) != json.loads(json.dumps(meta)):
-        raise UserError(f"'{tune_dir}' holds a different study (see its tune.json); choose another --tune-dir")
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    claim_directory(tune_dir / "tune.json", meta, "study", "--tune-dir")
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(

@@ -188,16 +188,24 @@ class OnPolicyAgent(Agent):
         cfg, rollout = self.config, self.rollout
         rollout.step = 0  # a collection interrupted earlier (Ctrl-C in a notebook) starts over
         for _ in range(cfg.num_steps):
-            obs = self.normalize_obs(self._as_tensor(self.obs), update=True)
-            actions, log_probs, values = self.model.sample(obs, self.generator)
-            _, next_obs, rewards, terminated, truncated = self._step_envs(actions.cpu().numpy())
-            if truncated.any():  # bootstrap from the true final observation
-                final = self.normalize_obs(self._as_tensor(next_obs[truncated]))
-                rollout.final_values[rollout.step, torch.as_tensor(truncated)] = self.model.value(final)
-            rewards = self.scale_rewards(rewards, terminated | truncated)
+            obs, actions, log_probs, values, rewards, terminated, truncated, final_values = self._collect_step()
+            rollout.final_values[rollout.step] = final_values
             rollout.add(obs, actions, log_probs, values, rewards, terminated, truncated)
         rollout.finish(self.model.value(self.normalize_obs(self._as_tensor(self.obs))), cfg.gamma, cfg.gae_lambda)
         return rollout
+
+    def _collect_step(self) -> tuple:
+        """One vector step with the current policy: (obs (normalised), actions, log pi(a|s), V(s), rewards
+        (scaled), terminated, truncated, V(final observation) where truncated and 0 elsewhere)."""
+        obs = self.normalize_obs(self._as_tensor(self.obs), update=True)
+        actions, log_probs, values = self.model.sample(obs, self.generator)
+        _, next_obs, rewards, terminated, truncated = self._step_envs(actions.cpu().numpy())
+        final_values = torch.zeros(len(truncated), device=self.device)
+        if truncated.any():  # bootstrap from the true final observation
+            final = self.normalize_obs(self._as_tensor(next_obs[truncated]))
+            final_values[torch.as_tensor(truncated)] = self.model.value(final)
+        rewards = self.scale_rewards(rewards, terminated | truncated)
+        return obs, actions, log_probs, values, rewards, terminated, truncated, final_values
 
     def _as_tensor(self, obs: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(obs, dtype=torch.float32, device=self.device)
@@ -212,11 +220,15 @@ class OnPolicyAgent(Agent):
             self.obs_rms.update(obs.reshape(-1, self.obs_dim).cpu().numpy().astype(np.float64))
             self._obs_stats = None
         if self._obs_stats is None:
-            mean = torch.as_tensor(self.obs_rms.mean, dtype=torch.float32, device=self.device)
-            std = torch.as_tensor(np.sqrt(self.obs_rms.var + 1e-8), dtype=torch.float32, device=self.device)
-            self._obs_stats = (mean, std)
+            self._obs_stats = self.obs_mean_std()
         mean, std = self._obs_stats
         return ((obs - mean) / std).clamp(-OBS_CLIP, OBS_CLIP)
+
+    def obs_mean_std(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The observation normaliser's mean and std (sqrt(var + 1e-8)), float32, as normalize_obs uses them."""
+        mean = torch.as_tensor(self.obs_rms.mean, dtype=torch.float32, device=self.device)
+        std = torch.as_tensor(np.sqrt(self.obs_rms.var + 1e-8), dtype=torch.float32, device=self.device)
+        return mean, std
 
     def scale_rewards(self, rewards: np.ndarray, done: np.ndarray) -> np.ndarray:
         """r / std(discounted return), the return tracked per env and reset at episode ends."""
