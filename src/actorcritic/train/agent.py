@@ -175,6 +175,7 @@ class Agent:
         if self.target_return is None and probe.spec is not None:
             self.target_return = probe.spec.reward_threshold or KNOWN_THRESHOLDS.get(probe.spec.id)
         probe.close()
+        self._check_setup(len(seeds))  # before any run directory is made
 
         run_dirs = _member_run_dirs(run_dir, seeds)
         self.members = [
@@ -198,6 +199,7 @@ class Agent:
         self._env_metric_sums = np.zeros(len(self.env_metric_names))  # what a multi-agent env reports in info
         self._env_metric_count = 0
         self.planned_total_steps: int | None = None  # the total the current learn() aims for
+        self.worker_restarts = 0  # Ray back end: workers Ray restarted after their process died
         # Called after each evaluation during training with (step, the first member's mean return); a tuner
         # reports to its pruner here, and may raise to stop the run.
         self.on_evaluation: Callable[[int, float], None] | None = None
@@ -235,6 +237,12 @@ class Agent:
     def _advance(self) -> None:
         """One turn of the family's loop (env steps and the updates they call for)."""
         raise NotImplementedError
+
+    def _check_setup(self, num_seeds: int) -> None:
+        """Refuse, with a UserError, what the family cannot train (given the env, seeds and config)."""
+
+    def _stop_workers(self) -> None:
+        """End the family's worker processes or actors, if it has any (at the end of learn(), and in close())."""
 
     def _make_noise(self, seed: int) -> Any:
         """A member's exploration noise (None: the policy explores on its own)."""
@@ -338,6 +346,7 @@ class Agent:
             self.wall_seconds += time.perf_counter() - started
             self._finish()
         finally:
+            self._stop_workers()
             if bar is not None:
                 bar.update(self, force=True)
                 bar.close()
@@ -351,6 +360,7 @@ class Agent:
         return ckpt.save_checkpoint(self.state_dict(member), path)
 
     def close(self) -> None:
+        self._stop_workers()
         for env in (self.envs, *(m.eval_env for m in self.members)):
             if env is not None:
                 env.close()
@@ -589,6 +599,7 @@ class Agent:
             "updates_per_second": round(self.num_updates / self.update_seconds, 1) if self.update_seconds else None,
             "steps_per_second": round(self.global_step / self.wall_seconds, 1) if self.wall_seconds else None,
             "trained_with_seeds": [x.seed for x in self.members],
+            **({"worker_restarts": self.worker_restarts} if getattr(self.config, "backend", "") == "ray" else {}),
         }
 
     def _modules(self) -> dict[str, nn.Module]:

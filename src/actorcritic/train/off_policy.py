@@ -26,6 +26,7 @@ from actorcritic.core.noise import ActionNoise, GaussianNoise, OrnsteinUhlenbeck
 from actorcritic.core.optim import ensemble_critic_loss, gradient_step
 from actorcritic.core.targets import TargetNetworks
 from actorcritic.envs.make import episode_seed
+from actorcritic.errors import UserError
 from actorcritic.train.agent import Agent, AgentConfig, need
 
 
@@ -77,13 +78,34 @@ class OffPolicyConfig(AgentConfig):
     """Ornstein-Uhlenbeck long-run mean mu."""
     ou_dt: float = 1.0
     """Ornstein-Uhlenbeck time step."""
+    # --- the Ray back end: rollout workers feed this process's replay buffer and learner
+    backend: Literal["local", "ray"] = "local"
+    """Step the envs here ('local'), or on num_workers Ray actors that send transitions to the learner ('ray')."""
+    num_workers: int = 2
+    """Rollout-worker actors (backend ray), each with num_envs envs, a copy of the policy and its own noise."""
+    fragment_steps: int = 50
+    """Vector steps a rollout worker collects per batch it sends to the learner (backend ray)."""
+    sync_interval: int = 50
+    """The learner publishes the policy's weights to the workers every this many updates (backend ray)."""
+    noise_spread: float = 1.0
+    """Per-worker exploration, as in Ape-X (backend ray): worker i of K explores with noise_sigma *
+    noise_spread ** (2i / (K - 1) - 1), from sigma / spread to sigma * spread; 1: every worker the same."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         need(0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}")
         for name in ("actor_lr", "critic_lr"):
             need(getattr(self, name) > 0, f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("train_freq", "batch_size", "buffer_size", "n_step", "target_update_period"):
+        for name in (
+            "train_freq",
+            "batch_size",
+            "buffer_size",
+            "n_step",
+            "target_update_period",
+            "num_workers",
+            "fragment_steps",
+            "sync_interval",
+        ):
             need(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("learning_starts", "gradient_steps", "noise_decay_period"):
             need(getattr(self, name) >= 0, f"{name} must be >= 0, got {getattr(self, name)}")
@@ -93,6 +115,8 @@ class OffPolicyConfig(AgentConfig):
         )
         need(self.noise_sigma >= 0, f"noise_sigma must be >= 0, got {self.noise_sigma}")
         need(self.noise_clip is None or self.noise_clip > 0, "noise_clip must be positive")
+        need(self.noise_spread >= 1, f"noise_spread must be >= 1, got {self.noise_spread}")
+        need(self.backend == "local" or self.vectorization == "sync", "Ray rollout workers step their envs in sync")
 
 
 class OffPolicyAgent(Agent):
@@ -130,6 +154,11 @@ class OffPolicyAgent(Agent):
         )  # fmt: skip
         if compile:  # torch.compile the whole update: same math, fused kernels, Python overhead traced away
             self.update = torch.compile(self.update, dynamic=False)
+        self.rollout_workers: Any = None  # backend ray: the worker actors, started by learn()
+
+    def _check_setup(self, num_seeds: int) -> None:
+        if self.config.backend == "ray" and (num_seeds > 1 or self.multi_agent):
+            raise UserError("the Ray back end trains one seed on a single-agent env; use backend local")
 
     # ----------------------------------------------------------------- algorithm interface
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
@@ -164,14 +193,26 @@ class OffPolicyAgent(Agent):
 
     # ----------------------------------------------------------------- the loop
     def _advance(self) -> None:
-        """One vector step of exploration into the buffer, then an update phase when one is due."""
+        """One vector step of exploration into the buffer (on Ray: one worker's fragment of steps), then the
+        update phases it calls for: gradient_steps every train_freq vector steps, once learning_starts."""
         cfg = self.config
-        self._env_step()
-        if self.global_step >= cfg.learning_starts and self.vector_steps % cfg.train_freq == 0:
-            self._train(cfg.gradient_steps)
+        before = self.vector_steps
+        if self.rollout_workers is None:
+            self._env_step()
+        else:
+            self.rollout_workers.receive()
+        if self.global_step >= cfg.learning_starts:
+            phases = self.vector_steps // cfg.train_freq - before // cfg.train_freq
+            if phases:
+                self._train(phases * cfg.gradient_steps)
 
     def _env_step(self) -> None:
-        """Explore: uniform random actions before learning_starts, then the policy plus noise."""
+        actions = self.explore_actions()
+        obs, next_obs, rewards, terminated, truncated = self._step_envs(actions)
+        self.buffer.add(obs, actions, rewards, next_obs, terminated, truncated)
+
+    def explore_actions(self) -> np.ndarray:
+        """Actions for ``self.obs``: uniform random before learning_starts, then the policy plus noise."""
         cfg = self.config
         if self.global_step < cfg.learning_starts:
             actions = torch.cat([torch.rand((cfg.num_envs, self.action_dim), generator=m.explore_generator) for m in self.members]) * 2 - 1  # fmt: skip
@@ -181,9 +222,20 @@ class OffPolicyAgent(Agent):
                 actions = self.policy(obs.view(self.num_members, cfg.num_envs, -1), deterministic=False)
                 noise = torch.stack([m.noise.sample(self.global_step) for m in self.members])
                 actions = (actions + noise).clamp_(-1.0, 1.0).view(-1, self.action_dim)
-        actions = actions.cpu().numpy()
-        obs, next_obs, rewards, terminated, truncated = self._step_envs(actions)
-        self.buffer.add(obs, actions, rewards, next_obs, terminated, truncated)
+        return actions.cpu().numpy()
+
+    def _start_envs(self) -> None:
+        if self.config.backend == "local":
+            return super()._start_envs()
+        if self.rollout_workers is None:
+            from actorcritic.distributed.off_policy import RolloutWorkers
+
+            self.rollout_workers = RolloutWorkers(self)
+
+    def _stop_workers(self) -> None:
+        if self.rollout_workers is not None:
+            self.rollout_workers.stop()
+            self.rollout_workers = None
 
     def _train(self, gradient_steps: int) -> None:
         started = time.perf_counter()

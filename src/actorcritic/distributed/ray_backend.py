@@ -1,0 +1,170 @@
+"""Ray, for users who outgrow one machine: joining a cluster (or starting a local instance), a pool of
+worker actors that Ray restarts when they die, and moving a run directory between nodes.
+
+Ray is the optional extra ``[ray]``; everything here imports it lazily and says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import socket
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from actorcritic.errors import TrainingDiverged, UserError
+
+# How often Ray restarts a worker actor whose process died (killed, out of memory, node lost), and retries
+# the task it was running. A worker that raises an exception is not restarted: the run stops with it.
+MAX_RESTARTS = 20
+# Ray's single-machine mode (its default on macOS and Windows): every server listens on 127.0.0.1 only.
+_LOOPBACK_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or a user error naming the extra to install."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError("the Ray back end needs the [ray] extra: pip install 'actorcritic[ray]'") from None
+    return ray
+
+
+def init_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
+    """Connect to Ray once per process: join the cluster at ``address`` ("auto", or HOST:PORT of its head),
+    or, without one, start a local instance whose servers listen on 127.0.0.1 only. Returns ``ray``."""
+    if address is None:
+        os.environ.setdefault(_LOOPBACK_ONLY, "0")  # read when ray is imported, and by the processes it starts
+    ray = require_ray()
+    if ray.is_initialized():
+        return ray
+    if address is None:
+        from ray._private import ray_constants
+
+        ray_constants.ENABLE_RAY_CLUSTER = os.environ[_LOOPBACK_ONLY] != "0"  # ray may have been imported first
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        return ray
+    if address != "auto" and not address.startswith("ray://"):
+        _check_reachable(address)  # ray.init retries an unreachable head for minutes
+    try:
+        ray.init(address=address, logging_level=logging.WARNING)
+    except (ConnectionError, ValueError, RuntimeError) as e:
+        raise UserError(f"cannot join the Ray cluster at '{address}': {str(e).splitlines()[0]}") from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise UserError(f"--ray-address wants auto or HOST:PORT (the head node's GCS port, e.g. 6379), got '{address}'")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise UserError(f"cannot join the Ray cluster at '{address}': {e.strerror or e}") from None
+
+
+class WorkerPool:
+    """Ray actors of one class, each with at most one task in flight; results come back in the order they
+    finish, with the index of the worker that sent them.
+
+    A worker whose process dies is restarted by Ray (its constructor runs again with the same arguments)
+    and the task it was running is retried, up to ``MAX_RESTARTS`` times; training never sees it.
+    """
+
+    def __init__(self, cls: type, args: Sequence[tuple], what: str = "worker"):
+        ray = init_ray()
+        remote = ray.remote(cls).options(
+            max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, scheduling_strategy="SPREAD"
+        )
+        self.ray, self.what = ray, what
+        self.actors = [remote.remote(*a) for a in args]
+        self.pending: dict[Any, int] = {}  # task ref -> worker index
+
+    def __len__(self) -> int:
+        return len(self.actors)
+
+    def submit(self, worker: int, method: str, *args: Any) -> None:
+        """Start ``worker.method(*args)``; the worker must have no task in flight."""
+        self.pending[getattr(self.actors[worker], method).remote(*args)] = worker
+
+    def next(self) -> tuple[int, Any]:
+        """(worker index, result) of the next task to finish."""
+        (ref,), _ = self.ray.wait(list(self.pending), num_returns=1)
+        worker = self.pending.pop(ref)
+        try:
+            return worker, self.ray.get(ref)
+        except self.ray.exceptions.RayTaskError as e:  # the worker raised: stop the run with its message
+            cause = e.cause if isinstance(e.cause, UserError | TrainingDiverged) else None
+            message = f"{self.what} {worker} failed: " + (str(cause) if cause else str(e).strip().splitlines()[-1])
+            raise (type(cause) if cause else RuntimeError)(message) from None
+        except self.ray.exceptions.RayActorError as e:
+            raise RuntimeError(f"{self.what} {worker} died and could not be restarted: {e}") from None
+
+    def call_all(self, method: str, *args: Any) -> list[Any]:
+        """Call ``method`` on every worker and wait for the answers (between tasks only)."""
+        return self.ray.get([getattr(a, method).remote(*args) for a in self.actors])
+
+    def stop(self) -> None:
+        """Let the tasks in flight finish (their results are dropped), then end every worker."""
+        if self.pending:
+            self.ray.wait(list(self.pending), num_returns=len(self.pending), timeout=10)
+        for actor in self.actors:
+            self.ray.kill(actor, no_restart=True)
+        self.actors, self.pending = [], {}
+
+
+def pack_dir(path: Path) -> bytes:
+    """A directory as gzipped tar bytes, to send to another node."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(path, arcname=".")
+    return buffer.getvalue()
+
+
+def unpack_dir(data: bytes, dest: Path) -> Path:
+    """Unpack ``pack_dir`` bytes into ``dest``, replacing what was there only once the new copy is whole."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        tar.extractall(staging, filter="data")  # "data": no absolute paths, links or devices from the archive
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old")
+        os.replace(dest, old)
+        os.replace(staging, dest)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, dest)
+    return dest
+
+
+TMP = "{tmp}"  # in run_cli_remotely's arguments: the temporary directory it runs in, on whichever node
+
+
+def run_cli_remotely(args: list[str], config: str, run_dir: bytes | None) -> Any:
+    """Start ``actorcritic <args>`` as a Ray task on any node (one CPU, a fresh worker process) in a
+    temporary directory that holds ``config.json`` and, when given, ``run`` unpacked from ``run_dir`` (to
+    resume it). The task's result is (exit code, console output, the directory ``run`` packed, or None)."""
+    ray = init_ray()
+    task = ray.remote(num_cpus=1, max_calls=1, scheduling_strategy="SPREAD")(_run_cli_in_temp_dir)
+    return task.remote(args, config, run_dir)
+
+
+def _run_cli_in_temp_dir(args: list[str], config: str, run_dir: bytes | None) -> tuple[int, str, bytes | None]:
+    from actorcritic.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        (home / "config.json").write_text(config)
+        if run_dir is not None:
+            unpack_dir(run_dir, home / "run")
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            code = main([a.replace(TMP, tmp) for a in args])
+        run = home / "run"
+        return code, output.getvalue().replace(tmp, TMP), pack_dir(run) if run.exists() else None
