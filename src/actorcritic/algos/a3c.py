@@ -25,7 +25,7 @@ import queue
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -53,6 +53,8 @@ class A3CConfig(A2CConfig):
     """Steps per rollout, t_max: each gradient a worker sends comes from num_steps * num_envs steps."""
     learning_rate: float = 1e-3
     """Learning rate of the shared optimizer."""
+    backend: Literal["local", "ray"] = "local"
+    """Run the workers as processes on this machine ('local') or as Ray actors, on a cluster too ('ray')."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -108,6 +110,13 @@ class A3CWorker:
         episodes, self.episodes = self.episodes, []
         return episodes
 
+    def turn(self, params: list[torch.Tensor]) -> tuple[list[torch.Tensor], dict[str, torch.Tensor], list, int]:
+        """One turn of A3C's worker loop: take ``params``, collect a rollout, and return the gradient of the
+        loss on it, the metrics, the episodes finished, and the env steps taken."""
+        self.set_parameters(params)
+        grads, metrics = self.compute_gradients(self.collect())
+        return grads, metrics, self.pop_episodes(), self.steps_per_rollout
+
     @property
     def steps_per_rollout(self) -> int:
         return self.agent.config.num_steps * self.agent.config.num_envs
@@ -130,9 +139,16 @@ class A3C(A2C):
         if self.device.type != "cpu":
             raise UserError("A3C's workers share the model through CPU shared memory; use --device cpu")
         self._workers: list[mp.Process] = []
+        self.remote_workers: Any = None  # backend ray: the worker actors, started by learn()
 
     # The global model and the optimizer statistics go to shared memory; every worker process steps them.
     def _start_envs(self) -> None:
+        if self.config.backend == "ray":
+            if self.remote_workers is None:
+                from actorcritic.distributed.a3c import RemoteA3CWorkers
+
+                self.remote_workers = RemoteA3CWorkers(self)
+            return
         if self._workers:
             return
         self.model.share_memory()
@@ -148,7 +164,10 @@ class A3C(A2C):
             self._workers.append(process)
 
     def _advance(self) -> None:
-        """Wait for the workers' next reports, and take the step counts from the shared counters."""
+        """Wait for the workers' next reports, and take the step counts from the shared counters (on Ray:
+        apply the next gradient any worker sends)."""
+        if self.remote_workers is not None:
+            return self.remote_workers.receive()
         shared = self._shared
         try:
             reports = [shared.reports.get(timeout=1.0)]
@@ -207,17 +226,14 @@ class A3C(A2C):
             self._metric_sums += torch.tensor(metric_sums).reshape(-1, 1)
             self._metric_count += count
 
-    def learn(self, steps: int, progress: bool = False) -> A3C:
-        try:
-            return super().learn(steps, progress)
-        finally:
-            self._stop_workers()
-
     def _finish(self) -> None:
         self._stop_workers()  # the final evaluation and checkpoint see a model no worker is changing
         super()._finish()
 
     def _stop_workers(self) -> None:
+        if self.remote_workers is not None:
+            self.remote_workers.stop()
+            self.remote_workers = None
         if not self._workers:
             return
         self._shared.stop.set()
@@ -231,10 +247,6 @@ class A3C(A2C):
                 p.kill()
         self._read_counters()
         self._workers = []
-
-    def close(self) -> None:
-        self._stop_workers()
-        super().close()
 
 
 def _context() -> mp.context.BaseContext:
@@ -290,27 +302,27 @@ def _worker_process(env, config, seed, env_kwargs, index, model, states, shared:
         for p, state in zip(params, states, strict=True):
             optim.state[p] = state  # the shared statistics
         metric_sums, count, last_report = torch.zeros(len(A3C.metric_names)), 0, time.monotonic()
+        episodes: list[tuple[float, int]] = []
         while _take_turn(shared):
             try:
-                worker.set_parameters(params)
-                rollout = worker.collect()
-                grads, metrics = worker.compute_gradients(rollout)
+                grads, metrics, finished, steps = worker.turn(params)
                 with shared.lock:
                     for p, g in zip(params, grads, strict=True):
                         p.grad = g
                     optim.step()
-                    shared.steps.value += worker.steps_per_rollout
+                    shared.steps.value += steps
                     shared.updates.value += 1
             finally:  # a failed turn must not hold a pause forever
                 with shared.lock:
                     shared.busy.value -= 1
+            episodes += finished
             metric_sums += torch.stack([metrics[k] for k in A3C.metric_names])
             count += 1
             if time.monotonic() - last_report > REPORT_SECONDS:
-                shared.reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
+                shared.reports.put((index, episodes, metric_sums.tolist(), count, None))
                 metric_sums.zero_()
-                count, last_report = 0, time.monotonic()
-        shared.reports.put((index, worker.pop_episodes(), metric_sums.tolist(), count, None))
+                episodes, count, last_report = [], 0, time.monotonic()
+        shared.reports.put((index, episodes, metric_sums.tolist(), count, None))
     except Exception as e:  # reported to the main process, which stops the run with the message
         shared.reports.put((index, [], None, 0, (isinstance(e, TrainingDiverged), f"{type(e).__name__}: {e}")))
     finally:
