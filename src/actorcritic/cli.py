@@ -71,6 +71,9 @@ class TrainArgs(Generic[C]):
     """Run the update through torch.compile (the first updates take a while to compile)."""
     progress: bool = True
     """Show a progress bar."""
+    ray_address: str | None = None
+    """With --backend ray: join this Ray cluster (auto, or HOST:PORT of its head); default: start a
+    local Ray instance listening on 127.0.0.1."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class ResumeArgs:
     """Run the update through torch.compile."""
     progress: bool = True
     """Show a progress bar."""
+    ray_address: str | None = None
+    """A run trained with --backend ray: join this Ray cluster (auto or HOST:PORT); default: a local instance."""
 
 
 @dataclass(frozen=True)
@@ -228,6 +233,7 @@ def cmd_train(args: list[str]) -> int:
     parsed: TrainArgs = _cli(TrainArgs[cls.config_cls], args, f"actorcritic train {algo}", default)
 
     _set_threads(parsed.threads)
+    _connect_ray(parsed.algo_config, parsed.ray_address)
     if parsed.seeds < 1:
         raise UserError(f"seeds must be >= 1, got {parsed.seeds}")
     seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
@@ -251,6 +257,7 @@ def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = _cli(ResumeArgs, args, "actorcritic train --resume")
     _set_threads(parsed.threads)
     agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile)
+    _connect_ray(agent.config, parsed.ray_address)
     planned = agent.planned_total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None or total <= agent.global_step:
@@ -268,6 +275,16 @@ def cmd_resume(args: list[str]) -> int:
     print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {where}")
     _train_and_report(agent, total - agent.global_step, parsed.progress)
     return 0
+
+
+def _connect_ray(config: Any, address: str | None) -> None:
+    """Join (or start) Ray before a run with backend ray; refuse an address for a run without it."""
+    if getattr(config, "backend", "local") == "ray":
+        from actorcritic.distributed import init_ray
+
+        init_ray(address)
+    elif address is not None:
+        raise UserError("--ray-address needs --backend ray (ddpg, td3, sac and a3c have it)")
 
 
 def _set_threads(threads: int | None) -> None:
@@ -451,7 +468,8 @@ class SweepArgs:
     total_steps: int | None = None
     """Env steps per run (default 10000, or the preset's)."""
     workers: int | None = None
-    """Runs at a time, each a process with one torch thread (default: the number of cores)."""
+    """Runs at a time, each a process with one torch thread (default: the number of cores; on Ray, the
+    cluster's CPUs)."""
     sweep_dir: Path | None = None
     """Where the sweep lives (default: sweeps/<name>__<timestamp>); give it again to resume."""
     preset: Literal["tau-study", "lr-study"] | None = None
@@ -460,6 +478,11 @@ class SweepArgs:
     """Each run checkpoints this often, so an interrupted sweep loses little."""
     progress: bool = True
     """Show a progress bar of finished runs."""
+    backend: Literal["local", "ray"] = "local"
+    """Run each run as a process here ('local'), or as a Ray task on any node of a cluster ('ray'); every
+    run directory comes back to --sweep-dir."""
+    ray_address: str | None = None
+    """With --backend ray: join this Ray cluster (auto or HOST:PORT); default: a local Ray instance."""
 
 
 def cmd_sweep(args: list[str]) -> int:
@@ -485,15 +508,13 @@ def cmd_sweep(args: list[str]) -> int:
         name = f"{env}__{algo}"
     if len(seeds) < 1 or total < 1:
         raise UserError("seeds and total_steps must be >= 1")
-    workers = (os.cpu_count() or 1) if parsed.workers is None else parsed.workers
-    if workers < 1:
-        raise UserError(f"workers must be >= 1, got {workers}")
+    workers = _workers(parsed.workers, parsed.backend, parsed.ray_address)
     sweep = sw.Sweep(algo, env, configs, seeds, total, settings, parsed.checkpoint_interval)
     sweep_dir = parsed.sweep_dir or sw.default_sweep_dir(name)
     print(f"sweep: {len(configs)} configuration(s) x {len(seeds)} seed(s) of {algo.upper()} on {env}, {total} steps "
           f"each, {workers} at a time -> {sweep_dir}")  # fmt: skip
     try:
-        sw.run_sweep(sweep, sweep_dir, workers, parsed.progress)
+        sw.run_sweep(sweep, sweep_dir, workers, parsed.progress, parsed.backend)
     except KeyboardInterrupt:
         print(f"error: interrupted; run the same command (with --sweep-dir {sweep_dir}) to resume", file=sys.stderr)
         return 130
@@ -522,6 +543,12 @@ class TuneArgs:
     """Where the study lives (default: sweeps/tune__<env>__<algo>__<timestamp>); give it again to resume."""
     startup_trials: int = 5
     """Trials that run to the end before the median pruner may stop any."""
+    backend: Literal["local", "ray"] = "local"
+    """Run trials here, one at a time ('local'), or as Ray actors, --workers at a time, on a cluster too ('ray')."""
+    workers: int | None = None
+    """With --backend ray: trials at a time (default: the Ray cluster's CPU count)."""
+    ray_address: str | None = None
+    """With --backend ray: join this Ray cluster (auto or HOST:PORT); default: a local Ray instance."""
 
 
 def cmd_tune(args: list[str]) -> int:
@@ -530,16 +557,37 @@ def cmd_tune(args: list[str]) -> int:
 
     algo = args.pop(0) if args and not args[0].startswith("-") else "ddpg"
     parsed: TuneArgs = _cli(TuneArgs, args, f"actorcritic tune {algo}")
+    if parsed.backend == "local" and parsed.workers not in (None, 1):
+        raise UserError("parallel trials run on Ray: add --backend ray (a local Ray instance, or --ray-address)")
+    workers = _workers(parsed.workers if parsed.backend == "ray" else 1, parsed.backend, parsed.ray_address)
     tune_dir = parsed.tune_dir or sw.default_sweep_dir(f"tune__{parsed.env}__{algo}")
-    print(
-        f"tuning {algo.upper()} on {parsed.env}: {parsed.trials} trial(s) of {parsed.total_steps} steps -> {tune_dir}"
-    )
+    at_a_time = f", {workers} at a time on Ray" if parsed.backend == "ray" else ""
+    print(f"tuning {algo.upper()} on {parsed.env}: {parsed.trials} trial(s) of {parsed.total_steps} steps"
+          f"{at_a_time} -> {tune_dir}")  # fmt: skip
     best = tune(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed,
-                sw.parse_settings(parsed.settings), parsed.startup_trials)  # fmt: skip
+                sw.parse_settings(parsed.settings), parsed.startup_trials, workers=workers,
+                backend=parsed.backend)  # fmt: skip
     print(f"best settings: {json.dumps(best)}")
     print(f"trials:        {tune_dir / 'trials.csv'}")
     print(f"train it:      actorcritic train --config {tune_dir / 'best.json'}")
     return 0
+
+
+def _workers(workers: int | None, backend: str, ray_address: str | None) -> int:
+    """How many runs or trials at a time: as given, or one per core here (on Ray: per CPU of the cluster)."""
+    if backend == "ray":
+        from actorcritic.distributed import init_ray
+
+        ray = init_ray(ray_address)
+        default = int(ray.cluster_resources().get("CPU", 1))
+    elif ray_address is not None:
+        raise UserError("--ray-address needs --backend ray")
+    else:
+        default = os.cpu_count() or 1
+    workers = default if workers is None else workers
+    if workers < 1:
+        raise UserError(f"workers must be >= 1, got {workers}")
+    return workers
 
 
 def cmd_plot(args: list[str]) -> int:

@@ -9,7 +9,8 @@
       summary.md            per configuration: final return, area under the curve, steps to solve (mean, 95% CI)
       plots/compare.png     mean eval-return curve per configuration with a 95% CI band
 
-Every run is ``actorcritic train`` in its own process (one torch thread), ``workers`` at a time. Running
+Every run is ``actorcritic train`` in its own process (one torch thread), ``workers`` at a time; with the
+Ray back end each is a Ray task on any node of a cluster, and its run directory comes back here. Running
 the same sweep again resumes it: finished runs are skipped, interrupted ones continue from their last
 checkpoint, and runs that never reached a checkpoint start again.
 """
@@ -118,8 +119,13 @@ def default_sweep_dir(name: str) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ running
-def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True) -> list[dict[str, Any]]:
-    """Run (or resume) every run of ``sweep`` in ``sweep_dir``; write sweep.csv, summary.md and the plot."""
+def run_sweep(
+    sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True, backend: str = "local"
+) -> list[dict[str, Any]]:
+    """Run (or resume) every run of ``sweep`` in ``sweep_dir``, ``workers`` at a time, each a process here
+    (backend "local") or a Ray task on any node (backend "ray"); write sweep.csv, summary.md and the plot."""
+    if backend not in ("local", "ray"):
+        raise UserError(f"backend must be local or ray, got '{backend}'")
     _check_configs(sweep)
     claim_directory(sweep_dir / "sweep.json", dataclasses.asdict(sweep), "sweep", "--sweep-dir")
     for sub in ("configs", "runs", "logs", "plots"):
@@ -132,10 +138,15 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True
     done = len(sweep.runs()) - len(todo)
     bar = _Bar(len(sweep.runs()), done) if progress else None
     failures: list[str] = []
-    running: set[subprocess.Popen] = set()
+    running: set = set()  # processes (local) or Ray tasks in flight
+    run_one = _run_one if backend == "local" else _run_one_on_ray
+    if backend == "ray":
+        from actorcritic.distributed import init_ray
+
+        init_ray()
     pool = ThreadPoolExecutor(max(1, workers))
     try:
-        futures = [pool.submit(_run_one, sweep, sweep_dir, name, seed, running) for name, _, seed in todo]
+        futures = [pool.submit(run_one, sweep, sweep_dir, name, seed, running) for name, _, seed in todo]
         for future in futures:
             error = future.result()
             if error:
@@ -145,7 +156,7 @@ def run_sweep(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True
     except BaseException:  # Ctrl-C: no queued run may start, the running ones stop (they resume next time)
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in list(running):
-            proc.terminate()
+            _cancel(proc)
         raise
     finally:
         pool.shutdown(wait=True)
@@ -201,21 +212,32 @@ def _finished(run_dir: Path, total_steps: int) -> bool:
     return (s.get("planned_total_steps") or s.get("total_steps", 0)) >= total_steps
 
 
+def train_command(sweep: Sweep, seed: int, run_dir: Path | str, config: Path | str, resume: bool) -> list[str]:
+    """The `actorcritic train ...` arguments of one run: new, or resumed from its run directory's checkpoint."""
+    cli = ["train"]
+    common = ["--total-steps", str(sweep.total_steps), "--no-progress", "--threads", "1"]
+    if resume:
+        return [*cli, "--resume", str(run_dir), *common]
+    return [*cli, sweep.algo, "--env", sweep.env, "--config", str(config), "--seed", str(seed), "--run-dir",
+            str(run_dir), "--checkpoint-interval", str(sweep.checkpoint_interval), *common]  # fmt: skip
+
+
+def _prepare(run_dir: Path) -> bool:
+    """Whether the run resumes from its checkpoint; one interrupted before its first starts again."""
+    if (run_dir / "checkpoints" / "latest.pt").exists():
+        return True
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    return False
+
+
 def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int, running: set) -> str | None:
     """One run as its own process: new, or resumed from its checkpoint. Returns an error line or None."""
     run_dir = _run_dir(sweep_dir, name, seed)
-    cli = [sys.executable, "-m", "actorcritic.cli", "train"]
-    common = ["--total-steps", str(sweep.total_steps), "--no-progress", "--threads", "1"]
-    if (run_dir / "checkpoints" / "latest.pt").exists():
-        cmd = [*cli, "--resume", str(run_dir), *common]
-    else:
-        if run_dir.exists():  # interrupted before its first checkpoint: nothing to resume, start again
-            shutil.rmtree(run_dir)
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        config = sweep_dir / "configs" / f"{name}.json"
-        cmd = [*cli, sweep.algo, "--env", sweep.env, "--config", str(config), "--seed", str(seed), "--run-dir",
-               str(run_dir), "--checkpoint-interval", str(sweep.checkpoint_interval), *common]  # fmt: skip
-    log = sweep_dir / "logs" / f"{name}__seed{seed}.log"
+    config = sweep_dir / "configs" / f"{name}.json"
+    cmd = [sys.executable, "-m", "actorcritic.cli", *train_command(sweep, seed, run_dir, config, _prepare(run_dir))]
+    log = _log(sweep_dir, name, seed)
     with open(log, "a") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
         running.add(proc)
@@ -223,6 +245,48 @@ def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int, running: set) 
             code = proc.wait()
         finally:
             running.discard(proc)
+    return _outcome(code, name, seed, log)
+
+
+def _run_one_on_ray(sweep: Sweep, sweep_dir: Path, name: str, seed: int, running: set) -> str | None:
+    """One run as a Ray task on any node: its run directory (and checkpoint, to resume) travels there and
+    back. Returns an error line or None."""
+    import ray
+
+    from actorcritic.distributed.ray_backend import TMP, pack_dir, run_cli_remotely, unpack_dir
+
+    run_dir = _run_dir(sweep_dir, name, seed)
+    resume = _prepare(run_dir)
+    config = (sweep_dir / "configs" / f"{name}.json").read_text()
+    args = train_command(sweep, seed, f"{TMP}/run", f"{TMP}/config.json", resume)
+    ref = run_cli_remotely(args, config, pack_dir(run_dir) if resume else None)
+    running.add(ref)
+    try:
+        code, output, result = ray.get(ref)
+    finally:
+        running.discard(ref)
+    log = _log(sweep_dir, name, seed)
+    with open(log, "a") as out:
+        out.write(output.replace(f"{TMP}/run", str(run_dir)))
+    if result is not None:
+        unpack_dir(result, run_dir)
+    return _outcome(code, name, seed, log)
+
+
+def _cancel(run: Any) -> None:
+    if isinstance(run, subprocess.Popen):
+        run.terminate()
+    else:
+        import ray
+
+        ray.cancel(run, force=True)
+
+
+def _log(sweep_dir: Path, name: str, seed: int) -> Path:
+    return sweep_dir / "logs" / f"{name}__seed{seed}.log"
+
+
+def _outcome(code: int, name: str, seed: int, log: Path) -> str | None:
     if code == 0:
         return None
     lines = log.read_text().strip().splitlines()

@@ -10,6 +10,10 @@ Each trial trains one agent with settings sampled from the algorithm's search sp
 and reports every evaluation's mean return to the pruner; a trial whose evaluation falls below the
 median of earlier trials at the same step is stopped there (after ``startup_trials`` complete trials).
 The objective is the trial's final evaluation return.
+
+With ``backend="ray"`` up to ``workers`` trials run at a time, each on a Ray actor (on any node of a
+cluster) that hands its evaluations to the study here and waits for the verdict; the study stays in this
+process, and each trial's run directory is brought back to ``trials/trial<N>`` when it ends.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import queue
+import shutil
+import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,8 +114,11 @@ def tune(
     settings: dict[str, Any] | None = None,
     startup_trials: int = 5,
     on_trial: Callable[[str], None] = print,
+    workers: int = 1,
+    backend: str = "local",
 ) -> dict[str, Any]:
-    """Run ``trials`` more trials of ``algo`` on ``env`` in ``tune_dir``; returns the best trial's settings."""
+    """Run ``trials`` more trials of ``algo`` on ``env`` in ``tune_dir``: one at a time in this process
+    (backend "local"), or ``workers`` at a time on Ray actors ("ray"). Returns the best trial's settings."""
     optuna = _optuna()
     from actorcritic.config import config_from_dict
     from actorcritic.registry import ALGOS
@@ -116,11 +127,21 @@ def tune(
         raise UserError(f"unknown algorithm '{algo}'; choose one of: {', '.join(ALGOS)}")
     if trials < 1 or total_steps < 1 or startup_trials < 0:
         raise UserError("trials and total_steps must be >= 1, startup_trials >= 0")
+    if backend not in ("local", "ray"):
+        raise UserError(f"backend must be local or ray, got '{backend}'")
+    if workers < 1:
+        raise UserError(f"workers must be >= 1, got {workers}")
     cls, settings = ALGOS[algo], dict(settings or {})
     config_from_dict(cls.config_cls, settings, "--set")  # a bad fixed setting fails before any trial
     space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
     meta = {"algo": algo, "env": env, "total_steps": total_steps, "seed": seed, "settings": settings}
     claim_directory(tune_dir / "tune.json", meta, "study", "--tune-dir")
+    train, jobs, catch = _train_here, 1, (TrainingDiverged,)  # a diverged trial fails, the others go on
+    if backend == "ray":
+        from actorcritic.distributed.ray_backend import init_ray
+
+        ray = init_ray()
+        train, jobs, catch = _train_on_ray, workers, (*catch, ray.exceptions.RayActorError)  # so does a lost node
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
@@ -128,7 +149,10 @@ def tune(
         storage=f"sqlite:///{tune_dir / 'study.db'}",
         load_if_exists=True,
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed + len(_done(study_trials(optuna, tune_dir)))),
+        # Trials sampled while others run see those others as already scored (their mean), not as absent.
+        sampler=optuna.samplers.TPESampler(
+            seed=seed + len(_done(study_trials(optuna, tune_dir))), constant_liar=jobs > 1
+        ),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=0),
     )
     for stale in study.get_trials(states=(optuna.trial.TrialState.RUNNING,)):  # a run that was killed
@@ -137,8 +161,6 @@ def tune(
     def objective(trial: Any) -> float:
         params = sample(trial, space)
         config = config_from_dict(cls.config_cls, {**settings, **params}, f"trial {trial.number}")
-        run_dir = tune_dir / "trials" / f"trial{trial.number}"
-        agent = cls(env, config, seed=seed, run_dir=run_dir)
 
         def report(step: int, mean_return: float) -> None:
             # Reported at the eval interval crossed, so trials whose rollouts end at different steps compare.
@@ -147,20 +169,126 @@ def tune(
             if step < total_steps and trial.should_prune():  # never prune a trial at its final evaluation
                 raise optuna.TrialPruned(f"pruned at step {step} with eval {mean_return:.1f}")
 
-        agent.on_evaluation = report
-        try:
-            agent.learn(total_steps)
-        finally:
-            agent.close()
-        return agent.last_eval.mean_return
+        return train(algo, env, config, seed, total_steps, tune_dir / "trials" / f"trial{trial.number}", report)
 
     def log(study: Any, trial: Any) -> None:
         value = "" if trial.value is None else f" {trial.value:.1f}"
         on_trial(f"trial {trial.number}: {trial.state.name.lower()}{value}  {decode(trial.params, space)}")
 
-    study.optimize(objective, n_trials=trials, callbacks=[log], catch=(TrainingDiverged,))  # a diverged trial fails
+    study.optimize(objective, n_trials=trials, n_jobs=jobs, callbacks=[log], catch=catch)
     write_results(study, space, settings, meta, tune_dir)
     return best_settings(study, space, settings)
+
+
+_Report = Callable[[int, float], None]
+
+
+def _train_here(algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path, report: _Report) -> float:
+    """Train one trial's agent in this process, calling ``report(step, mean_return)`` at each evaluation
+    (it raises to stop training); returns the final evaluation's mean return."""
+    from actorcritic.registry import ALGOS
+
+    agent = ALGOS[algo](env, config, seed=seed, run_dir=run_dir)
+    agent.on_evaluation = report
+    try:
+        agent.learn(total_steps)
+    finally:
+        agent.close()
+    return agent.last_eval.mean_return
+
+
+def _train_on_ray(
+    algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path, report: _Report
+) -> float:
+    """``_train_here`` on a Ray actor: its evaluations come here one by one, each answered once
+    ``report`` has passed it; when ``report`` raises (pruned), training raises or the trial ends, the
+    actor stops and its run directory is unpacked into ``run_dir``."""
+    from actorcritic.distributed.ray_backend import require_ray, unpack_dir
+
+    ray = require_ray()
+    runner = ray.remote(TrialRunner).options(num_cpus=1, scheduling_strategy="SPREAD")
+    actor = runner.remote(algo, env, config, seed, total_steps)
+    try:
+        while (evaluation := _get(ray, actor.next_report.remote()))[0] is not None:
+            report(*evaluation)  # raises TrialPruned: `finish` below tells the actor to stop
+            actor.answer.remote(False)
+        return evaluation[1]
+    finally:
+        try:
+            packed = _get(ray, actor.finish.remote())
+            if packed is not None:
+                unpack_dir(packed, run_dir)
+        finally:
+            ray.kill(actor)
+
+
+def _get(ray: Any, ref: Any) -> Any:
+    """``ray.get``, raising what the actor raised when it is ours (a user error, diverged training)."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as e:
+        if isinstance(e.cause, UserError | TrainingDiverged):
+            raise e.cause from None
+        raise
+
+
+class _Stop(Exception):
+    """The driver's answer to an evaluation was: prune."""
+
+
+class TrialRunner:
+    """A Ray actor that trains one trial in a background thread, in a temporary run directory on its node.
+
+    Each evaluation waits in the training thread until the driver has taken it (``next_report``) and
+    answered (``answer``); the two talk through a pair of queues, so that the actor, which runs one
+    method at a time, is never blocked by the thread, nor the thread by it.
+    """
+
+    def __init__(self, algo: str, env: str, config: Any, seed: int, total_steps: int):
+        import torch
+
+        torch.set_num_threads(1)  # one CPU per trial
+        self.tmp = Path(tempfile.mkdtemp(prefix="actorcritic-trial-"))
+        self.reports: queue.Queue = queue.Queue()  # (step, mean_return), (None, final return) or an exception
+        self.answers: queue.Queue = queue.Queue()  # True: prune
+        args = (algo, env, config, seed, total_steps, self.tmp / "run", self._report)
+        self.thread = threading.Thread(target=self._train, args=args, daemon=True)
+        self.thread.start()
+
+    def _train(self, *args: Any) -> None:
+        try:
+            self.reports.put((None, _train_here(*args)))
+        except _Stop:
+            pass
+        except Exception as e:  # raised to the driver by next_report
+            self.reports.put(e)
+
+    def _report(self, step: int, mean_return: float) -> None:
+        self.reports.put((step, mean_return))
+        if self.answers.get():
+            raise _Stop
+
+    def next_report(self) -> tuple[int | None, float]:
+        """(step, mean return) of the next evaluation, or (None, final return) once training has ended."""
+        report = self.reports.get()
+        if isinstance(report, Exception):
+            raise report
+        return report
+
+    def answer(self, prune: bool) -> None:
+        """The driver's verdict on the last evaluation."""
+        self.answers.put(prune)
+
+    def finish(self) -> bytes | None:
+        """Stop training (at its next evaluation, if it still runs) and return the run directory packed."""
+        from actorcritic.distributed.ray_backend import pack_dir
+
+        self.answers.put(True)
+        self.thread.join()
+        run_dir = self.tmp / "run"
+        packed = pack_dir(run_dir) if run_dir.exists() else None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return packed
 
 
 def study_trials(optuna: Any, tune_dir: Path) -> list:
