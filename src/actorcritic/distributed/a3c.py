@@ -12,33 +12,21 @@ learner only applies gradients between turns, so evaluations and checkpoints nee
 
 from __future__ import annotations
 
-import os
-import warnings
 from typing import Any
 
 import torch
 
 from actorcritic.algos.a3c import A3CWorker
-from actorcritic.distributed.ray_backend import WorkerPool
+from actorcritic.distributed.ray_backend import PoolWorker, WorkerPool
 from actorcritic.envs.make import episode_seed
 
 
-class RayA3CWorker(A3CWorker):
+class RayA3CWorker(A3CWorker, PoolWorker):
     """``A3CWorker`` as a Ray actor: one torch thread, and new episodes after Ray restarts it."""
 
     def __init__(self, env: str, config: Any, seed: int, env_kwargs: dict[str, Any]):
-        import ray
-
         torch.set_num_threads(1)
-        with warnings.catch_warnings():  # Ray's own property warns about Ray's own deprecated API
-            warnings.simplefilter("ignore")
-            self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
-        super().__init__(env, config, episode_seed(seed, os.getpid()) if self.restarted else seed, env_kwargs)
-
-    def remote_turn(self, params: list[torch.Tensor]) -> tuple:
-        """``turn``, and whether Ray restarted this worker since its last turn."""
-        restarted, self.restarted = self.restarted, False
-        return *self.turn(params), restarted
+        super().__init__(env, config, self.seed_after_restart(seed), env_kwargs)
 
 
 class RemoteA3CWorkers:
@@ -56,12 +44,12 @@ class RemoteA3CWorkers:
             self._submit(w)
 
     def _submit(self, worker: int) -> None:
-        self.pool.submit(worker, "remote_turn", [p.detach() for p in self.agent.params])
+        self.pool.submit(worker, "turn", [p.detach() for p in self.agent.params])
 
     def receive(self) -> None:
         """Apply the next gradient any worker sends; that worker starts its next turn."""
         agent = self.agent
-        worker, (grads, metrics, episodes, steps, restarted) = self.pool.next()
+        worker, (grads, metrics, episodes, steps) = self.pool.next()
         for p, g in zip(agent.params, grads, strict=True):
             p.grad = g
         agent.optim.step()
@@ -70,7 +58,7 @@ class RemoteA3CWorkers:
         agent._record_metrics(metrics)
         for ret, length in episodes:
             agent._record_episode(0, worker, ret, length)
-        agent.worker_restarts += int(restarted)
+        agent.worker_restarts = self.pool.restarts
         self._submit(worker)
 
     def stop(self) -> None:

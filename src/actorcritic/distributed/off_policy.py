@@ -8,8 +8,8 @@ buffer, the shape of Ape-X and of TF-Agents' actors / replay / learner split.
                                                <----   publishes the policy's weights (an object ref)
                                                         every sync_interval updates
 
-Every worker always has one fragment in flight: the learner gives a worker its next fragment to collect
-as soon as the last one arrives, so collection overlaps the updates. The update-to-data ratio is the
+Every worker always has two fragments asked for: while the learner takes one in, the worker is already
+collecting the next, so neither waits on the other's round trip, and collection overlaps the updates. The update-to-data ratio is the
 config's, as in a local run (gradient_steps every train_freq vector steps), so the learner paces the
 workers. Before learning_starts the workers act uniformly at random, and sigma decays with the
 learner's step count.
@@ -22,15 +22,15 @@ n-step returns never run into another worker's stream.
 from __future__ import annotations
 
 import dataclasses
-import os
-import warnings
 from typing import Any
 
 import numpy as np
 import torch
 
-from actorcritic.distributed.ray_backend import WorkerPool
+from actorcritic.distributed.ray_backend import PoolWorker, WorkerPool
 from actorcritic.envs.make import episode_seed
+
+IN_FLIGHT = 2  # fragments asked of each worker at a time: it collects the next while the learner takes one in
 
 
 def worker_sigmas(sigma: float, spread: float, workers: int) -> list[float]:
@@ -41,23 +41,16 @@ def worker_sigmas(sigma: float, spread: float, workers: int) -> list[float]:
     return [sigma * spread ** (2 * i / (workers - 1) - 1) for i in range(workers)]
 
 
-class RolloutWorker:
+class RolloutWorker(PoolWorker):
     """One rollout worker: the algorithm's own exploration (its ``explore_actions`` and env stepping) on
     its own envs, with a replay buffer of one row, since the learner keeps the data."""
 
     def __init__(self, algo: str, env: str, config: Any, seed: int, sigma: float, env_kwargs: dict[str, Any]):
-        import ray
-
         from actorcritic.registry import ALGOS
 
         torch.set_num_threads(1)
-        with warnings.catch_warnings():  # Ray's own property warns about Ray's own deprecated API
-            warnings.simplefilter("ignore")
-            self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
-        if self.restarted:  # Ray restarted this worker after its process died: new episodes, not a replay
-            seed = episode_seed(seed, os.getpid())
         config = dataclasses.replace(config, backend="local", buffer_size=1, batch_size=1, noise_sigma=sigma)
-        self.agent = ALGOS[algo](env, config, seed=seed, env_kwargs=env_kwargs)
+        self.agent = ALGOS[algo](env, config, seed=self.seed_after_restart(seed), env_kwargs=env_kwargs)
         self.agent.members[0].logger = self  # the agent reports finished episodes to log_episode
         self.agent._start_envs()
         self.version = -1
@@ -69,8 +62,7 @@ class RolloutWorker:
     def collect(self, version: int, weights: dict[str, torch.Tensor], global_step: int, steps: int) -> tuple:
         """``steps`` vector steps with the policy ``weights`` (loaded when ``version`` is new), at the learner's
         ``global_step``. Returns the fragment (obs, actions, rewards, next_obs, terminated, truncated), each
-        [steps, num_envs, ...], the episodes finished (env, return, length), and whether this worker was
-        restarted since its last fragment."""
+        [steps, num_envs, ...], and the episodes finished (env, return, length)."""
         agent = self.agent
         if version != self.version:
             agent.actor.load_state_dict(weights)
@@ -83,11 +75,7 @@ class RolloutWorker:
             rows.append((obs, actions, rewards, next_obs, terminated, truncated))
         fragment = tuple(np.stack(column) for column in zip(*rows, strict=True))
         episodes, self.episodes = self.episodes, []
-        restarted, self.restarted = self.restarted, False
-        return fragment, episodes, restarted
-
-    def pid(self) -> int:
-        return os.getpid()
+        return fragment, episodes
 
 
 class RolloutWorkers:
@@ -105,7 +93,8 @@ class RolloutWorkers:
         self.version = 0
         self._publish()
         for w in range(cfg.num_workers):
-            self._submit(w)
+            for _ in range(IN_FLIGHT):
+                self._submit(w)
 
     def _publish(self) -> None:
         """Put the policy's current weights in the object store; fragments asked for from now on use them."""
@@ -123,7 +112,7 @@ class RolloutWorkers:
         """The next fragment from any worker: into the replay buffer and the episode statistics; that
         worker starts its next fragment, with new weights if they are due."""
         agent, cfg = self.agent, self.config
-        worker, (fragment, episodes, restarted) = self.pool.next()
+        worker, (fragment, episodes) = self.pool.next()
         for row in zip(*fragment, strict=True):
             agent.buffer.add(*row)
         agent.buffer.mark_episode_end(np.ones(cfg.num_envs, dtype=bool))  # n-step windows end with the fragment
@@ -132,7 +121,7 @@ class RolloutWorkers:
         agent.global_step += steps * cfg.num_envs
         for env, ret, length in episodes:
             agent._record_episode(0, worker * cfg.num_envs + env, ret, length)
-        agent.worker_restarts += int(restarted)
+        agent.worker_restarts = self.pool.restarts
         if agent.num_updates - self.published_at >= cfg.sync_interval:
             self._publish()
         self._submit(worker)

@@ -14,10 +14,12 @@ import shutil
 import socket
 import tarfile
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from actorcritic.envs.make import episode_seed
 from actorcritic.errors import TrainingDiverged, UserError
 
 # How often Ray restarts a worker actor whose process died (killed, out of memory, node lost), and retries
@@ -69,46 +71,76 @@ def _check_reachable(address: str) -> None:
         raise UserError(f"cannot join the Ray cluster at '{address}': {e.strerror or e}") from None
 
 
+class PoolWorker:
+    """The base of a ``WorkerPool``'s actor classes: it answers every task with its process id, so the pool
+    counts the restarts, and it gives a restarted worker a new seed, so that it does not replay the
+    episodes it already collected."""
+
+    @staticmethod
+    def seed_after_restart(seed: int) -> int:
+        """``seed`` in the first process of this actor; a new one in a process Ray restarted it in."""
+        import ray
+
+        with warnings.catch_warnings():  # Ray's own property warns about Ray's own deprecated API
+            warnings.simplefilter("ignore")
+            restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        return episode_seed(seed, os.getpid()) if restarted else seed
+
+    def call(self, method: str, *args: Any) -> tuple[int, Any]:
+        return os.getpid(), getattr(self, method)(*args)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
 class WorkerPool:
-    """Ray actors of one class, each with at most one task in flight; results come back in the order they
-    finish, with the index of the worker that sent them.
+    """Ray actors of one ``PoolWorker`` class and the tasks asked of them; results come back in the order
+    they finish, with the index of the worker that sent them.
 
     A worker whose process dies is restarted by Ray (its constructor runs again with the same arguments)
-    and the task it was running is retried, up to ``MAX_RESTARTS`` times; training never sees it.
+    and the tasks it had not finished are retried, up to ``MAX_RESTARTS`` times; training never sees it,
+    but ``restarts`` counts it (a result from a new process id).
     """
 
-    def __init__(self, cls: type, args: Sequence[tuple], what: str = "worker"):
+    def __init__(self, cls: type[PoolWorker], args: Sequence[tuple], what: str = "worker"):
         ray = init_ray()
         remote = ray.remote(cls).options(
             max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, scheduling_strategy="SPREAD"
         )
         self.ray, self.what = ray, what
         self.actors = [remote.remote(*a) for a in args]
-        self.pending: dict[Any, int] = {}  # task ref -> worker index
+        self.pending: dict[Any, int] = {}  # task ref -> worker index, in the order they were asked for
+        self.pids: list[set[int]] = [set() for _ in args]  # the processes each worker's results came from
 
     def __len__(self) -> int:
         return len(self.actors)
 
+    @property
+    def restarts(self) -> int:
+        return sum(max(len(pids) - 1, 0) for pids in self.pids)
+
     def submit(self, worker: int, method: str, *args: Any) -> None:
-        """Start ``worker.method(*args)``; the worker must have no task in flight."""
-        self.pending[getattr(self.actors[worker], method).remote(*args)] = worker
+        """Ask ``worker`` for ``method(*args)``; a worker runs the tasks it is given one after another."""
+        self.pending[self.actors[worker].call.remote(method, *args)] = worker
 
     def next(self) -> tuple[int, Any]:
-        """(worker index, result) of the next task to finish."""
-        (ref,), _ = self.ray.wait(list(self.pending), num_returns=1)
+        """(worker index, result) of the task asked for first among those finished. (``ray.wait`` alone can
+        answer a worker's newest task again and again while another worker's results wait unread.)"""
+        refs = list(self.pending)
+        self.ray.wait(refs, num_returns=1)
+        ready = set(self.ray.wait(refs, num_returns=len(refs), timeout=0)[0])
+        ref = next(r for r in refs if r in ready)
         worker = self.pending.pop(ref)
         try:
-            return worker, self.ray.get(ref)
+            pid, result = self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as e:  # the worker raised: stop the run with its message
             cause = e.cause if isinstance(e.cause, UserError | TrainingDiverged) else None
             message = f"{self.what} {worker} failed: " + (str(cause) if cause else str(e).strip().splitlines()[-1])
             raise (type(cause) if cause else RuntimeError)(message) from None
         except self.ray.exceptions.RayActorError as e:
             raise RuntimeError(f"{self.what} {worker} died and could not be restarted: {e}") from None
-
-    def call_all(self, method: str, *args: Any) -> list[Any]:
-        """Call ``method`` on every worker and wait for the answers (between tasks only)."""
-        return self.ray.get([getattr(a, method).remote(*args) for a in self.actors])
+        self.pids[worker].add(pid)
+        return worker, result
 
     def stop(self) -> None:
         """Let the tasks in flight finish (their results are dropped), then end every worker."""
