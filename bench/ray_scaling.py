@@ -2,6 +2,7 @@
 rollout workers, side by side in one run, with the numbers a cluster model needs.
 
     python bench/ray_scaling.py [--env Pendulum-v1] [--workers 1 2 4] [--steps 20000] [--repeats 3]
+    python bench/ray_scaling.py --compare-in-flight --workers 1 --steps 15000   # 1 vs 2 fragments in flight
 
 Three measurements, each repeated, interleaved across worker counts, medians reported:
 
@@ -26,7 +27,7 @@ import time
 import torch
 
 from actorcritic import A3C, DDPG, A3CConfig, DDPGConfig
-from actorcritic.distributed import init_ray
+from actorcritic.distributed import init_ray, off_policy
 
 
 def rate(agent, steps: int) -> dict[str, float]:
@@ -63,6 +64,18 @@ def ddpg(env: str, workers: int, learn: bool, seed: int) -> DDPG:
     return DDPG(env, config, seed=seed)
 
 
+def compare_in_flight(env: str, workers: int, steps: int, repeats: int) -> None:
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for r in range(repeats):
+        for in_flight in rates:
+            off_policy.IN_FLIGHT = in_flight
+            rates[in_flight].append(rate(ddpg(env, workers, False, r), steps)["sps"])
+            print(f"repeat {r}, {in_flight} fragment(s) in flight: collect {rates[in_flight][-1]:.0f}/s", flush=True)
+    one, two = (statistics.median(rates[n]) for n in (1, 2))
+    print(f"\n{env}, {workers} worker(s), medians of {repeats}: 1 in flight {one:.0f}/s, 2 in flight {two:.0f}/s"
+          f" ({two / one:.2f}x)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="Pendulum-v1")
@@ -71,10 +84,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--train-steps", type=int, default=6_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compare-in-flight", action="store_true",
+                        help="only collection with the first worker count: 1 vs 2 fragments asked of each worker")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     ray = init_ray()
     cpus = int(ray.cluster_resources().get("CPU", 0))
+    if args.compare_in_flight:
+        compare_in_flight(args.env, args.workers[0], args.steps, args.repeats)
+        return
     counts = [0, *args.workers]  # 0: the local loop
     runs: dict[tuple[str, int], list[dict[str, float]]] = {}
     for r in range(args.repeats):
