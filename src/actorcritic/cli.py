@@ -278,11 +278,14 @@ def cmd_resume(args: list[str]) -> int:
 
 
 def _connect_ray(config: Any, address: str | None) -> None:
-    """Join (or start) Ray before a run with backend ray; refuse an address for a run without it."""
+    """For a run with backend ray: check that Ray is installed and the cluster at ``address`` answers (the
+    run joins it, or starts a local Ray, when its workers start); refuse an address for a run without it."""
     if getattr(config, "backend", "local") == "ray":
-        from actorcritic.distributed import init_ray
+        from actorcritic.distributed.ray_backend import require_ray, use_address
 
-        init_ray(address)
+        if address is not None:
+            use_address(address)
+        require_ray()
     elif address is not None:
         raise UserError("--ray-address needs --backend ray (ddpg, td3, sac and a3c have it)")
 

@@ -153,6 +153,10 @@ def test_user_errors_of_the_ray_backend(tmp_path, capsys):
         DDPGConfig(backend="ray", noise_spread=0.5)
     assert main(["train", "ppo", "--ray-address", "auto"]) == 2
     assert "--ray-address needs --backend ray" in capsys.readouterr().err
+    run_dir = tmp_path / "unreachable"
+    assert main(["train", "ddpg", "--backend", "ray", "--ray-address", "127.0.0.1:1", "--run-dir", str(run_dir)]) == 2
+    assert "error: cannot join the Ray cluster at '127.0.0.1:1'" in capsys.readouterr().err
+    assert not run_dir.exists()
 
 
 def test_worker_sigmas_spread_geometrically_around_sigma():

@@ -38,9 +38,25 @@ def require_ray() -> Any:
     return ray
 
 
+_address: str | None = None  # the cluster init_ray joins when not told one: set by use_address
+
+
+def use_address(address: str) -> None:
+    """Join the cluster at ``address`` ("auto", or HOST:PORT of its head) when Ray is first needed. An
+    unreachable HOST:PORT is refused now, before anything is started or written."""
+    global _address
+    require_ray()
+    if address != "auto" and not address.startswith("ray://"):
+        _check_reachable(address)  # ray.init retries an unreachable head for minutes
+    _address = address
+
+
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
-    """Connect to Ray once per process: join the cluster at ``address`` ("auto", or HOST:PORT of its head),
+    """Connect to Ray once per process: join the cluster at ``address`` (or the one given to use_address),
     or, without one, start a local instance whose servers listen on 127.0.0.1 only. Returns ``ray``."""
+    if address is not None:
+        use_address(address)
+    address = _address
     if address is None:
         os.environ.setdefault(_LOOPBACK_ONLY, "0")  # read when ray is imported, and by the processes it starts
     ray = require_ray()
@@ -50,10 +66,9 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
         from ray._private import ray_constants
 
         ray_constants.ENABLE_RAY_CLUSTER = os.environ[_LOOPBACK_ONLY] != "0"  # ray may have been imported first
-        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
+        # ERROR: a private instance on 127.0.0.1 needs no notice about cluster authentication tokens
+        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.ERROR)
         return ray
-    if address != "auto" and not address.startswith("ray://"):
-        _check_reachable(address)  # ray.init retries an unreachable head for minutes
     try:
         ray.init(address=address, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as e:
