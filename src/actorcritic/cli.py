@@ -278,13 +278,13 @@ def cmd_resume(args: list[str]) -> int:
 
 
 def _connect_ray(config: Any, address: str | None) -> None:
-    """For a run with backend ray: check that Ray is installed and the cluster at ``address`` answers (the
-    run joins it, or starts a local Ray, when its workers start); refuse an address for a run without it."""
+    """For a run with backend ray: join the cluster at ``address`` now (a local Ray starts only when the
+    workers do, so a refused run never starts one); refuse an address for a run without backend ray."""
     if getattr(config, "backend", "local") == "ray":
-        from actorcritic.distributed.ray_backend import require_ray, use_address
+        from actorcritic.distributed.ray_backend import init_ray, require_ray
 
         if address is not None:
-            use_address(address)
+            init_ray(address)
         require_ray()
     elif address is not None:
         raise UserError("--ray-address needs --backend ray (ddpg, td3, sac and a3c have it)")

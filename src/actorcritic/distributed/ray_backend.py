@@ -38,28 +38,14 @@ def require_ray() -> Any:
     return ray
 
 
-_address: str | None = None  # the cluster init_ray joins when not told one: set by use_address
-
-
-def use_address(address: str) -> None:
-    """Join the cluster at ``address`` ("auto", or HOST:PORT of its head) when Ray is first needed. An
-    unreachable HOST:PORT is refused now, before anything is started or written."""
-    global _address
-    require_ray()
-    if address != "auto" and not address.startswith("ray://"):
-        _check_reachable(address)  # ray.init retries an unreachable head for minutes
-    _address = address
-
-
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
-    """Connect to Ray once per process: join the cluster at ``address`` (or the one given to use_address),
+    """Connect to Ray once per process: join the cluster at ``address`` ("auto", or HOST:PORT of its head),
     or, without one, start a local instance whose servers listen on 127.0.0.1 only. Returns ``ray``."""
-    if address is not None:
-        use_address(address)
-    address = _address
     if address is None:
         os.environ.setdefault(_LOOPBACK_ONLY, "0")  # read when ray is imported, and by the processes it starts
     ray = require_ray()
+    if address is not None and address != "auto" and not address.startswith("ray://"):
+        _check_reachable(address)  # ray.init retries an unreachable head for minutes
     if ray.is_initialized():
         return ray
     if address is None:
@@ -72,7 +58,10 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> Any:
     try:
         ray.init(address=address, logging_level=logging.WARNING)
     except (ConnectionError, ValueError, RuntimeError) as e:
-        raise UserError(f"cannot join the Ray cluster at '{address}': {str(e).splitlines()[0]}") from None
+        reason = str(e).splitlines()[0]
+        if address == "auto" and "Could not find any running Ray instance" in reason:
+            reason = "no Ray cluster runs here (start one with `ray start --head`, or give HOST:PORT of its head)"
+        raise UserError(f"cannot join the Ray cluster at '{address}': {reason}") from None
     return ray
 
 
