@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import actorcritic
 from actorcritic import A3C, DDPG, TD3, A3CConfig, DDPGConfig, TD3Config
 from actorcritic.cli import main
 from actorcritic.distributed.off_policy import worker_sigmas
@@ -80,6 +81,7 @@ def test_a_killed_worker_is_restarted_and_training_goes_on(tmp_path):
     assert killed and agent.global_step >= 4000
     assert agent.summary()["worker_restarts"] == 1
     assert metric_steps(tmp_path / "run")[-1] == agent.global_step
+    assert actorcritic.load(tmp_path / "run").worker_restarts == 1  # the count is in the checkpoint
 
 
 def test_a_crashed_learner_resumes_from_its_last_checkpoint(tmp_path, capsys):

@@ -90,6 +90,7 @@ class RolloutWorkers:
             for w, sigma in enumerate(sigmas)
         ]
         self.pool = WorkerPool(RolloutWorker, args, "rollout worker")
+        self.restarts_before = agent.worker_restarts  # from earlier learn() calls, or the resumed run
         self.version = 0
         self._publish()
         for w in range(cfg.num_workers):
@@ -121,7 +122,7 @@ class RolloutWorkers:
         agent.global_step += steps * cfg.num_envs
         for env, ret, length in episodes:
             agent._record_episode(0, worker * cfg.num_envs + env, ret, length)
-        agent.worker_restarts = self.pool.restarts
+        agent.worker_restarts = self.restarts_before + self.pool.restarts
         if agent.num_updates - self.published_at >= cfg.sync_interval:
             self._publish()
         self._submit(worker)

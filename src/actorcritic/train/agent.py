@@ -634,6 +634,7 @@ class Agent:
                 "last_eval_step": self.last_eval_step,
                 "wall_seconds": self.wall_seconds,
                 "update_seconds": self.update_seconds,
+                "worker_restarts": self.worker_restarts,
             },
             "logger_step": self.global_step,  # rows after this are dropped on resume
             **self._extra_state(member, include_buffer),
@@ -656,6 +657,7 @@ class Agent:
         self.global_step, self.vector_steps, self.num_updates = c["global_step"], c["vector_steps"], c["num_updates"]
         self.last_eval_step = c["last_eval_step"]
         self.wall_seconds, self.update_seconds = c["wall_seconds"], c["update_seconds"]
+        self.worker_restarts = c.get("worker_restarts", 0)  # absent from checkpoints of earlier versions
         self.planned_total_steps = states[0].get("total_steps")
         self.checkpoint_interval = states[0].get("checkpoint_interval")
         for i, (m, s) in enumerate(zip(self.members, states, strict=True)):
