@@ -233,7 +233,7 @@ def cmd_train(args: list[str]) -> int:
     parsed: TrainArgs = _cli(TrainArgs[cls.config_cls], args, f"actorcritic train {algo}", default)
 
     _set_threads(parsed.threads)
-    _connect_ray(parsed.algo_config, parsed.ray_address)
+    _connect_ray(getattr(parsed.algo_config, "backend", "local"), parsed.ray_address, _TRAIN_HINT)
     if parsed.seeds < 1:
         raise UserError(f"seeds must be >= 1, got {parsed.seeds}")
     seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
@@ -257,7 +257,7 @@ def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = _cli(ResumeArgs, args, "actorcritic train --resume")
     _set_threads(parsed.threads)
     agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile)
-    _connect_ray(agent.config, parsed.ray_address)
+    _connect_ray(getattr(agent.config, "backend", "local"), parsed.ray_address, _TRAIN_HINT)
     planned = agent.planned_total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None or total <= agent.global_step:
@@ -277,17 +277,21 @@ def cmd_resume(args: list[str]) -> int:
     return 0
 
 
-def _connect_ray(config: Any, address: str | None) -> None:
-    """For a run with backend ray: join the cluster at ``address`` now (a local Ray starts only when the
-    workers do, so a refused run never starts one); refuse an address for a run without backend ray."""
-    if getattr(config, "backend", "local") == "ray":
+def _connect_ray(backend: str, address: str | None, hint: str = "") -> None:
+    """For backend ray: join the cluster at ``address`` now (a local Ray starts only when the workers do,
+    so a refused run never starts one); refuse an address without backend ray."""
+    if backend == "ray":
         from actorcritic.distributed.ray_backend import init_ray, require_ray
 
         if address is not None:
             init_ray(address)
-        require_ray()
+        else:
+            require_ray()
     elif address is not None:
-        raise UserError("--ray-address needs --backend ray (ddpg, td3, sac and a3c have it)")
+        raise UserError(f"--ray-address needs --backend ray{hint}")
+
+
+_TRAIN_HINT = " (ddpg, td3, sac and a3c have it)"
 
 
 def _set_threads(threads: int | None) -> None:
@@ -578,13 +582,11 @@ def cmd_tune(args: list[str]) -> int:
 
 def _workers(workers: int | None, backend: str, ray_address: str | None) -> int:
     """How many runs or trials at a time: as given, or one per core here (on Ray: per CPU of the cluster)."""
+    _connect_ray(backend, ray_address)
     if backend == "ray":
         from actorcritic.distributed import init_ray
 
-        ray = init_ray(ray_address)
-        default = int(ray.cluster_resources().get("CPU", 1))
-    elif ray_address is not None:
-        raise UserError("--ray-address needs --backend ray")
+        default = int(init_ray().cluster_resources().get("CPU", 1))
     else:
         default = os.cpu_count() or 1
     workers = default if workers is None else workers

@@ -39,8 +39,7 @@ class RemoteA3CWorkers:
             (agent.env_id, cfg, episode_seed(agent.seed, 9, w, agent.global_step), agent.env_kwargs)
             for w in range(cfg.num_workers)
         ]
-        self.pool = WorkerPool(RayA3CWorker, args, "A3C worker")
-        self.restarts_before = agent.worker_restarts  # from earlier learn() calls, or the resumed run
+        self.pool = WorkerPool(RayA3CWorker, args, "A3C worker", restarts=agent.worker_restarts)
         for w in range(cfg.num_workers):
             self._submit(w)
 
@@ -59,7 +58,7 @@ class RemoteA3CWorkers:
         agent._record_metrics(metrics)
         for ret, length in episodes:
             agent._record_episode(0, worker, ret, length)
-        agent.worker_restarts = self.restarts_before + self.pool.restarts
+        agent.worker_restarts = self.pool.restarts
         self._submit(worker)
 
     def stop(self) -> None:

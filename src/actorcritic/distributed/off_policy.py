@@ -89,8 +89,7 @@ class RolloutWorkers:
             (agent.algo, agent.env_id, cfg, episode_seed(agent.seed, 10, w, agent.global_step), sigma, agent.env_kwargs)
             for w, sigma in enumerate(sigmas)
         ]
-        self.pool = WorkerPool(RolloutWorker, args, "rollout worker")
-        self.restarts_before = agent.worker_restarts  # from earlier learn() calls, or the resumed run
+        self.pool = WorkerPool(RolloutWorker, args, "rollout worker", restarts=agent.worker_restarts)
         self.version = 0
         self._publish()
         for w in range(cfg.num_workers):
@@ -122,7 +121,7 @@ class RolloutWorkers:
         agent.global_step += steps * cfg.num_envs
         for env, ret, length in episodes:
             agent._record_episode(0, worker * cfg.num_envs + env, ret, length)
-        agent.worker_restarts = self.restarts_before + self.pool.restarts
+        agent.worker_restarts = self.pool.restarts
         if agent.num_updates - self.published_at >= cfg.sync_interval:
             self._publish()
         self._submit(worker)

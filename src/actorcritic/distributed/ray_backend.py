@@ -75,6 +75,12 @@ def _check_reachable(address: str) -> None:
         raise UserError(f"cannot join the Ray cluster at '{address}': {e.strerror or e}") from None
 
 
+def ours(error: Any) -> Exception | None:
+    """The error a Ray task raised, when it is one of this project's (a user error, diverged training) and
+    so should reach the user as it is; None for anything else."""
+    return error.cause if isinstance(error.cause, UserError | TrainingDiverged) else None
+
+
 class PoolWorker:
     """The base of a ``WorkerPool``'s actor classes: it answers every task with its process id, so the pool
     counts the restarts, and it gives a restarted worker a new seed, so that it does not replay the
@@ -103,10 +109,10 @@ class WorkerPool:
 
     A worker whose process dies is restarted by Ray (its constructor runs again with the same arguments)
     and the tasks it had not finished are retried, up to ``MAX_RESTARTS`` times; training never sees it,
-    but ``restarts`` counts it (a result from a new process id).
+    but ``restarts`` counts it (a result from a new process id), on top of the ``restarts`` it was given.
     """
 
-    def __init__(self, cls: type[PoolWorker], args: Sequence[tuple], what: str = "worker"):
+    def __init__(self, cls: type[PoolWorker], args: Sequence[tuple], what: str = "worker", restarts: int = 0):
         ray = init_ray()
         remote = ray.remote(cls).options(
             max_restarts=MAX_RESTARTS, max_task_retries=MAX_RESTARTS, scheduling_strategy="SPREAD"
@@ -115,13 +121,11 @@ class WorkerPool:
         self.actors = [remote.remote(*a) for a in args]
         self.pending: dict[Any, int] = {}  # task ref -> worker index, in the order they were asked for
         self.pids: list[set[int]] = [set() for _ in args]  # the processes each worker's results came from
-
-    def __len__(self) -> int:
-        return len(self.actors)
+        self.earlier_restarts = restarts  # counted before this pool (earlier learn() calls, a resumed run)
 
     @property
     def restarts(self) -> int:
-        return sum(max(len(pids) - 1, 0) for pids in self.pids)
+        return self.earlier_restarts + sum(max(len(pids) - 1, 0) for pids in self.pids)
 
     def submit(self, worker: int, method: str, *args: Any) -> None:
         """Ask ``worker`` for ``method(*args)``; a worker runs the tasks it is given one after another."""
@@ -138,7 +142,7 @@ class WorkerPool:
         try:
             pid, result = self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as e:  # the worker raised: stop the run with its message
-            cause = e.cause if isinstance(e.cause, UserError | TrainingDiverged) else None
+            cause = ours(e)
             message = f"{self.what} {worker} failed: " + (str(cause) if cause else str(e).strip().splitlines()[-1])
             raise (type(cause) if cause else RuntimeError)(message) from None
         except self.ray.exceptions.RayActorError as e:

@@ -224,11 +224,13 @@ def _train_on_ray(
 
 def _get(ray: Any, ref: Any) -> Any:
     """``ray.get``, raising what the actor raised when it is ours (a user error, diverged training)."""
+    from actorcritic.distributed.ray_backend import ours
+
     try:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as e:
-        if isinstance(e.cause, UserError | TrainingDiverged):
-            raise e.cause from None
+        if (cause := ours(e)) is not None:
+            raise cause from None
         raise
 
 
