@@ -1,7 +1,7 @@
 """Real training runs: each off-policy algorithm's default config solves Pendulum-v1 within a budget.
 
 Budgets come from bench/steps_to_solve.py (seeds 0-4, steps at the first eval >= -200, 2026-11-21):
-DDPG 3,500-4,000, TD3 5,500-7,500, SAC 4,000-4,500. Each test trains a fixed budget with margin,
+DDPG 3,500-4,000, TD3 5,500-7,500, SAC 3,500-5,000. Each test trains a fixed budget with margin,
 then runs a fresh 10-episode deterministic evaluation on episodes the training evals never saw.
 """
 
