@@ -54,8 +54,8 @@ class TrainArgs(Generic[C]):
     seed: int = 0
     """Seed for networks, envs, exploration and replay sampling."""
     seeds: int = 1
-    """Train this many agents at once (seeds seed, seed+1, ...) as one batched computation; each
-    writes its own run directory, as if trained alone."""
+    """Off-policy algorithms (ddpg, td3, sac): train this many agents at once (seeds seed, seed+1, ...)
+    as one batched computation; each writes its own run directory, as if trained alone."""
     run_dir: Path | None = None
     """Run directory (default: runs/<env>__<algo>__seed<seed>__<timestamp>). Must not exist yet.
     With --seeds K: the parent of one directory per seed, DIR/seed<S>."""
@@ -68,12 +68,12 @@ class TrainArgs(Generic[C]):
     threads: int | None = None
     """Torch CPU threads (default: torch's choice). 1 is fastest when other work shares the cores."""
     compile: bool = False
-    """Run the update through torch.compile (the first updates take a while to compile)."""
+    """Off-policy algorithms: run the update through torch.compile (the first updates take a while to compile)."""
     progress: bool = True
     """Show a progress bar."""
     ray_address: str | None = None
-    """With --backend ray: join this Ray cluster (auto, or HOST:PORT of its head); default: start a
-    local Ray instance listening on 127.0.0.1."""
+    """With --backend ray (ddpg, td3, sac, a3c): join this Ray cluster (auto, or HOST:PORT of its head);
+    default: start a local Ray instance listening on 127.0.0.1."""
 
 
 @dataclass(frozen=True)

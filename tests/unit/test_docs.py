@@ -32,3 +32,17 @@ def test_readme_on_policy_tables_quote_real_code():
     source = "\n".join((ROOT / "src/actorcritic" / f).read_text() for f in files)
     for quote in quotes:
         assert quote in source, quote
+
+
+def test_algorithms_doc_code_blocks_quote_real_code():
+    """docs/algorithms.md says its code lines are quoted as they are in the code: every line of its
+    python blocks (other than comments and "...") is a line of src/actorcritic."""
+    doc = (ROOT / "docs/algorithms.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
+    assert len(blocks) >= 20, len(blocks)
+    source = {
+        line.strip() for path in (ROOT / "src/actorcritic").rglob("*.py") for line in path.read_text().splitlines()
+    }
+    quoted = [line.strip() for block in blocks for line in block.splitlines()]
+    missing = [line for line in quoted if line and not line.startswith("#") and line != "..." and line not in source]
+    assert not missing, missing

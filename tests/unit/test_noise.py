@@ -168,6 +168,17 @@ def test_ou_reset_mask_resets_only_masked_envs():
     assert torch.equal(noise.state, torch.full((4, 3), 0.3))
 
 
+def test_ou_clip_clips_the_samples_not_the_process():
+    shape, theta, mu, dt, seed, clip = (3, 2), 0.15, 0.0, 1.0, 7, 0.3
+    noise = OrnsteinUhlenbeckNoise(*shape, sigma=0.5, theta=theta, mu=mu, dt=dt, clip=clip, seed=seed)
+    want = ou_reference(seed, shape, 50, theta, mu, dt, lambda step: 0.5)
+    for step in range(50):
+        got = noise.sample(step)
+        torch.testing.assert_close(got.double(), want[step].clamp(-clip, clip), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(noise.state.double(), want[step], rtol=1e-5, atol=1e-6)
+    assert max(w.abs().max() for w in want) > 2 * clip  # the process itself went well past the clip
+
+
 def test_ou_sample_returns_a_copy_of_the_state():
     noise = OrnsteinUhlenbeckNoise(2, 2, seed=0)
     out = noise.sample(0)

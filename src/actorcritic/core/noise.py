@@ -22,12 +22,16 @@ def decayed_sigma(step: int, max_sigma: float, min_sigma: float | None, decay_pe
 
 
 class ActionNoise:
-    """Base: no noise. ``sample(step)`` returns a [num_envs, action_dim] tensor."""
+    """Base: no noise. ``sample(step)`` returns a [num_envs, action_dim] tensor, clipped to +-clip if given."""
 
-    def __init__(self, num_envs: int, action_dim: int, seed: int = 0, device: str = "cpu"):
+    def __init__(self, num_envs: int, action_dim: int, seed: int = 0, device: str = "cpu", clip: float | None = None):
         self.shape = (num_envs, action_dim)
         self.device = torch.device(device)
         self.generator = torch.Generator(self.device).manual_seed(seed)
+        self.clip = clip
+
+    def _clipped(self, noise: torch.Tensor) -> torch.Tensor:
+        return noise if self.clip is None else noise.clamp_(-self.clip, self.clip)
 
     def sample(self, step: int) -> torch.Tensor:
         return torch.zeros(self.shape, device=self.device)
@@ -57,21 +61,19 @@ class GaussianNoise(ActionNoise):
         seed: int = 0,
         device: str = "cpu",
     ):
-        super().__init__(num_envs, action_dim, seed, device)
+        super().__init__(num_envs, action_dim, seed, device, clip)
         self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
-        self.clip = clip
 
     def sample(self, step: int) -> torch.Tensor:
         sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
-        noise = sigma * torch.randn(self.shape, generator=self.generator, device=self.device)
-        return noise if self.clip is None else noise.clamp_(-self.clip, self.clip)
+        return self._clipped(sigma * torch.randn(self.shape, generator=self.generator, device=self.device))
 
 
 class OrnsteinUhlenbeckNoise(ActionNoise):
     """Temporally correlated noise: dx = theta (mu - x) dt + sigma sqrt(dt) dW, one process per env.
 
     Sigma decays linearly from max_sigma to min_sigma over decay_period env steps; the state of an
-    env's process returns to mu when that env's episode ends.
+    env's process returns to mu when that env's episode ends. ``clip`` clips the samples, not the process.
     """
 
     def __init__(
@@ -88,16 +90,16 @@ class OrnsteinUhlenbeckNoise(ActionNoise):
         seed: int = 0,
         device: str = "cpu",
     ):
-        super().__init__(num_envs, action_dim, seed, device)
+        super().__init__(num_envs, action_dim, seed, device, clip)
         self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
-        self.theta, self.mu, self.dt, self.clip = theta, mu, dt, clip
+        self.theta, self.mu, self.dt = theta, mu, dt
         self.state = torch.full(self.shape, mu, device=self.device)
 
     def sample(self, step: int) -> torch.Tensor:
         sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
         dw = torch.randn(self.shape, generator=self.generator, device=self.device)
         self.state += self.theta * (self.mu - self.state) * self.dt + sigma * math.sqrt(self.dt) * dw
-        return self.state.clone()
+        return self._clipped(self.state.clone())
 
     def reset(self, mask: torch.Tensor | None = None) -> None:
         if mask is None:
