@@ -91,10 +91,11 @@ def plot(out: str, paths: list[str]) -> None:
     algos = sorted({run["algo"] for run in runs}, key=list(CLEANRL).index)
     fig, axes = plt.subplots(1, len(algos), figsize=(4.2 * len(algos), 3.4), sharey=True, squeeze=False)
     for ax, algo in zip(axes[0], algos, strict=True):
-        for run in (r for r in runs if r["algo"] == algo):
+        panel = [r for r in runs if r["algo"] == algo]
+        for run in panel:
             steps, returns = np.array(run["eval_curve"]).T
-            ax.plot(steps, returns, marker="o", markersize=3, label=run["library"])
-        ax.set(title=f"{algo.upper()}, {runs[0]['env']}, seed {runs[0]['seed']}", xlabel="env steps")
+            ax.plot(steps, returns, marker="o", markersize=3, label=f"{run['library']}, seed {run['seed']}")
+        ax.set(title=f"{algo.upper()}, {panel[0]['env']}", xlabel="env steps")
         ax.grid(alpha=0.3)
         ax.legend()
     axes[0][0].set_ylabel(f"eval return ({EVAL_EPISODES} episodes)")

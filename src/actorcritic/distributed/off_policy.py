@@ -8,10 +8,10 @@ buffer, the shape of Ape-X and of TF-Agents' actors / replay / learner split.
                                                <----   publishes the policy's weights (an object ref)
                                                         every sync_interval updates
 
-Every worker always has two fragments asked for: while the learner takes one in, the worker is already
-collecting the next, so neither waits on the other's round trip, and collection overlaps the updates. The update-to-data ratio is the
-config's, as in a local run (gradient_steps every train_freq vector steps), so the learner paces the
-workers. Before learning_starts the workers act uniformly at random, and sigma decays with the
+Every worker always has two fragments (``IN_FLIGHT``) asked for: while the learner takes one in, the
+worker is already collecting the next, so neither waits on the other's round trip, and collection
+overlaps the updates. The update-to-data ratio is the config's, as in a local run (gradient_steps every
+train_freq vector steps), so the learner paces the workers. Before learning_starts the workers act uniformly at random, and sigma decays with the
 learner's step count.
 
 The buffer's columns are the workers' env slots, filled by one worker's fragment after another's: each
