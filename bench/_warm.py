@@ -12,7 +12,7 @@ def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: 
     cls = ALGOS[algo]
     cfg = cls.config_cls(hidden_sizes=(hidden, hidden), batch_size=batch, learning_starts=warmup, eval_interval=0)
     agent = cls("Pendulum-v1", cfg, seed=seeds, compile=compile)
-    agent._start()
+    agent.trainer.start()  # the envs
     for _ in range(warmup):
-        agent._env_step()  # random actions: fill the buffer, no updates
+        agent.trainer.gather()  # random actions: fill the buffer, no updates
     return agent

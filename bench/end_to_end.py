@@ -42,7 +42,7 @@ def timed(cmd: list[str]) -> float:
 
 
 def ours(algo: str, steps: int, starts: int, run_dir: str) -> list[str]:
-    return [sys.executable, "-m", "actorcritic.cli", "train", algo, "--batch-size", "256", "--hidden-sizes", "256",
+    return [sys.executable, "-m", "actorcritic", "train", algo, "--batch-size", "256", "--hidden-sizes", "256",
             "256", "--total-steps", str(steps), "--learning-starts", str(starts), "--eval-interval", "0",
             "--eval-episodes", "1", "--run-dir", run_dir, "--no-progress"]  # fmt: skip
 

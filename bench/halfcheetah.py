@@ -42,7 +42,7 @@ def train_ours(args: argparse.Namespace) -> dict:
     agent = cls(args.env, config, seed=args.seed, run_dir=args.run_dir).learn(args.steps)
     summary = {"library": "actorcritic", **agent.summary()}
     if args.run_dir:
-        from actorcritic.train.logging import read_csv
+        from actorcritic.runtime.logging import read_csv
 
         rows = read_csv(f"{args.run_dir}/metrics.csv")
         summary["eval_curve"] = [

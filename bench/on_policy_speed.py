@@ -27,9 +27,9 @@ if algo == "a2c":
     agent = A2C("CartPole-v1", A2CConfig(optimizer="rmsprop", eval_interval=0, eval_episodes=1), seed=0)
 else:
     agent = PPO("CartPole-v1", PPOConfig(eval_interval=0, eval_episodes=1), seed=0)
-agent._start()
+agent.trainer.start()
 while agent.global_step < steps:
-    agent._advance()
+    agent.trainer.turn()
 """
 
 SB3 = """

@@ -39,17 +39,16 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=50)
     args = parser.parse_args()
     agent = warm_agent(args.algo, list(range(args.seeds)) if args.seeds > 1 else 0, args.hidden)
-    batch = agent.config.batch_size
 
     def update() -> None:
-        agent.train_step(agent.buffer.sample(batch))
+        agent.trainer.train(1)
 
     for _ in range(10):
         update()
     started = time.perf_counter()
     for _ in range(args.updates):
         update()
-    print(f"{args.algo}, {args.seeds} seed(s), {args.hidden}-{args.hidden}, batch {batch}, "
+    print(f"{args.algo}, {args.seeds} seed(s), {args.hidden}-{args.hidden}, batch {agent.config.batch_size}, "
           f"{torch.get_num_threads()} threads: {1e3 * (time.perf_counter() - started) / args.updates:.2f} ms per update")  # fmt: skip
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(args.updates):

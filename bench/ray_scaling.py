@@ -26,8 +26,8 @@ import time
 
 import torch
 
-from actorcritic import A3C, DDPG, A3CConfig, DDPGConfig
-from actorcritic.distributed import init_ray, off_policy
+from actorcritic import A3C, DDPG, A3CConfig, DDPGConfig, RayConfig
+from actorcritic.backends.ray import collectors, init_ray
 
 
 def rate(agent, steps: int) -> dict[str, float]:
@@ -35,14 +35,15 @@ def rate(agent, steps: int) -> dict[str, float]:
     share of the learner's wall time in updates, seconds per update, and the learner process's CPU
     seconds per env step outside the updates (taking fragments in: Ray, deserialising, buffer writes)."""
     marks: list[tuple[float, float, int, float, int]] = []
-    advance = agent._advance
+    turn = agent.trainer.turn
 
     def timed() -> None:
-        advance()
-        marks.append((time.perf_counter(), time.process_time(), agent.global_step, agent.update_seconds,
-                      agent.num_updates))  # fmt: skip
+        turn()
+        clock = agent.clock
+        marks.append((time.perf_counter(), time.process_time(), clock.global_step, clock.update_seconds,
+                      clock.num_updates))  # fmt: skip
 
-    agent._advance = timed
+    agent.trainer.turn = timed
     agent.learn(steps)
     agent.close()
     start = next(m for m in marks if m[2] >= 0.2 * steps)
@@ -57,18 +58,15 @@ def rate(agent, steps: int) -> dict[str, float]:
 
 def ddpg(env: str, workers: int, learn: bool, seed: int) -> DDPG:
     common = {"eval_interval": 0, "eval_episodes": 1, "learning_starts": 1000}
-    if workers == 0:
-        config = DDPGConfig(**common, gradient_steps=1 if learn else 0)
-    else:
-        config = DDPGConfig(**common, backend="ray", num_workers=workers, gradient_steps=1 if learn else 0)
-    return DDPG(env, config, seed=seed)
+    config = DDPGConfig(**common, gradient_steps=1 if learn else 0)
+    return DDPG(env, config, seed=seed, backend=RayConfig(num_workers=workers) if workers else "local")
 
 
 def compare_in_flight(env: str, workers: int, steps: int, repeats: int) -> None:
     rates: dict[int, list[float]] = {1: [], 2: []}
     for r in range(repeats):
         for in_flight in rates:
-            off_policy.IN_FLIGHT = in_flight
+            collectors.IN_FLIGHT = in_flight
             rates[in_flight].append(rate(ddpg(env, workers, False, r), steps)["sps"])
             print(f"repeat {r}, {in_flight} fragment(s) in flight: collect {rates[in_flight][-1]:.0f}/s", flush=True)
     one, two = (statistics.median(rates[n]) for n in (1, 2))
@@ -100,8 +98,8 @@ def main() -> None:
             got = {"collect": rate(ddpg(args.env, k, False, r), args.steps),
                    "train": rate(ddpg(args.env, k, True, r), args.train_steps)}  # fmt: skip
             if k:
-                config = A3CConfig(backend="ray", num_workers=k, eval_interval=0, eval_episodes=1)
-                got["a3c"] = rate(A3C(args.a3c_env, config, seed=r), args.steps)
+                config = A3CConfig(num_workers=k, eval_interval=0, eval_episodes=1)
+                got["a3c"] = rate(A3C(args.a3c_env, config, seed=r, backend="ray"), args.steps)
             for mode, result in got.items():
                 runs.setdefault((mode, k), []).append(result)
             print(f"repeat {r}, {k or 'local'} worker(s): "

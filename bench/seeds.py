@@ -25,8 +25,8 @@ def train_seconds(agents: list, steps: int) -> float:
     started = time.perf_counter()
     for agent in agents:
         for _ in range(steps):
-            agent._env_step()
-            agent._train(1)
+            agent.trainer.gather()
+            agent.trainer.train(1)
     return time.perf_counter() - started
 
 

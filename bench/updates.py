@@ -1,7 +1,7 @@
 """Milliseconds per gradient update for DDPG, TD3 and SAC, side by side in one process:
 
-- ours: ``agent.train_step(agent.buffer.sample(256))`` (replay sampling included), eager and with
-  ``compile=True`` (torch.compile of the update);
+- ours: ``agent.trainer.train(1)``, one update as the loop runs it (replay sampling and TD3's delay
+  included), eager and with ``compile=True`` (torch.compile of the update);
 - SB3: ``model.train(gradient_steps=N, batch_size=256)`` with identical networks (256-256), batch size and
   env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``);
 - the floor: the matrix products each update needs, timed one by one at their exact shapes (no critic
@@ -79,7 +79,7 @@ def floor_seconds(products: list[tuple], repeats: int = 50) -> float:
 
 def our_update(algo: str, compile: bool = False) -> tuple[Callable[[], object], object]:
     agent = warm_agent(algo, hidden=HIDDEN, batch=BATCH, warmup=2_000, compile=compile)
-    return (lambda: agent.train_step(agent.buffer.sample(BATCH))), agent
+    return (lambda: agent.trainer.train(1)), agent
 
 
 def sb3_update(algo: str, n: int) -> Callable[[], object] | None:
@@ -126,8 +126,8 @@ def main() -> None:
         mflop = sum(2 * m * k * n for m, k, n in products) / 1e6
         rows.append((algo, ms, compiled_ms, sb3_ms, floor_ms, len(products), mflop))
         if algo == args.algos[0]:
-            agent.global_step = agent.config.learning_starts  # the actor acts from here on (no updates)
-            loop_us = time_per_call(agent._env_step, 2_000) * 1e6
+            agent.clock.global_step = agent.config.learning_starts  # the actor acts from here on (no updates)
+            loop_us = time_per_call(agent.trainer.gather, 2_000) * 1e6
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {HIDDEN}-{HIDDEN} MLPs, batch {BATCH}; "
           f"medians of {args.repeats} interleaved repeats of {args.updates} updates")  # fmt: skip

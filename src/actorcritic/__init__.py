@@ -1,13 +1,10 @@
 """actorcritic: fast, readable PyTorch actor-critic deep reinforcement learning."""
 
-from actorcritic.algos.a2c import A2C, A2CConfig
-from actorcritic.algos.a3c import A3C, A3CConfig, A3CWorker
-from actorcritic.algos.ddpg_td3 import DDPG, TD3, DDPGConfig, TD3Config
-from actorcritic.algos.ppo import PPO, PPOConfig
-from actorcritic.algos.reinforce import REINFORCE, REINFORCEConfig
-from actorcritic.algos.sac import SAC, SACConfig
+from actorcritic.agents import A2C, A3C, ALGOS, DDPG, PPO, REINFORCE, SAC, TD3, load
+from actorcritic.algos import A2CConfig, A3CConfig, DDPGConfig, PPOConfig, REINFORCEConfig, SACConfig, TD3Config
+from actorcritic.backends.a3c import A3CWorker
+from actorcritic.backends.ray.config import RayConfig
 from actorcritic.errors import TrainingDiverged, UserError
-from actorcritic.registry import ALGOS, load
 
 __all__ = [
     "A2C",
@@ -24,6 +21,7 @@ __all__ = [
     "DDPGConfig",
     "PPOConfig",
     "REINFORCEConfig",
+    "RayConfig",
     "SACConfig",
     "TD3Config",
     "TrainingDiverged",

@@ -11,13 +11,21 @@ from batches import random_batch
 
 import actorcritic
 from actorcritic import DDPG, DDPGConfig, TrainingDiverged
-from actorcritic.envs.make import episode_seed, make_env
+from actorcritic.core.seeding import Stream, stream_seed
+from actorcritic.envs.make import make_env
 
 SMALL = {"hidden_sizes": (32, 32), "learning_starts": 100, "batch_size": 32, "eval_episodes": 2}
 
 
 def params(agent: DDPG) -> dict[str, torch.Tensor]:
-    return {f"{name}.{k}": v for name, m in agent._modules().items() for k, v in m.state_dict().items()}
+    learner = agent.learner
+    modules = {name: getattr(learner, name) for name in learner.checkpointed}
+    return {
+        f"{name}.{k}": v
+        for name, m in modules.items()
+        if isinstance(m, torch.nn.Module)
+        for k, v in m.state_dict().items()
+    }
 
 
 def assert_same_params(a: DDPG, b: DDPG) -> None:
@@ -32,7 +40,8 @@ def test_update_matches_a_naive_reference(critic_loss):
     """One update equals the paper's steps written out by hand with plain (unfused) Adam."""
     cfg = DDPGConfig(hidden_sizes=(16, 16), tau=0.1, critic_loss=critic_loss, reward_scale=2.0, max_grad_norm=0.5)
     agent = DDPG("Pendulum-v1", cfg, seed=0)
-    actor, critic = copy.deepcopy(agent.actor), copy.deepcopy(agent.critic)
+    learner = agent.learner
+    actor, critic = copy.deepcopy(learner.actor), copy.deepcopy(learner.critic)
     actor_t, critic_t = copy.deepcopy(actor), copy.deepcopy(critic)
     actor_opt = torch.optim.Adam(actor.parameters(), lr=cfg.actor_lr, foreach=False)
     critic_opt = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, foreach=False)
@@ -40,7 +49,7 @@ def test_update_matches_a_naive_reference(critic_loss):
 
     for step in range(3):
         b = random_batch(seed=step)
-        agent.update(b)
+        learner.update(b, update_actor=True, update_targets=True)  # DDPG: the actor and targets move every update
         with torch.no_grad():
             y = cfg.reward_scale * b.rewards + b.discounts * critic_t(b.next_obs, actor_t(b.next_obs))[0]
         critic_opt.zero_grad()
@@ -57,37 +66,41 @@ def test_update_matches_a_naive_reference(critic_loss):
                     pt.copy_((1 - cfg.tau) * pt + cfg.tau * p)
 
     for mine, ref in (
-        (agent.actor, actor),
-        (agent.critic, critic),
-        (agent.actor_target, actor_t),
-        (agent.critic_target, critic_t),
+        (learner.actor, actor),
+        (learner.critic, critic),
+        (learner.actor_target, actor_t),
+        (learner.critic_target, critic_t),
     ):
         for p, q in zip(mine.parameters(), ref.parameters(), strict=True):
             torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 
 
 def test_actor_step_computes_no_critic_weight_gradients():
-    agent = DDPG("Pendulum-v1", DDPGConfig(hidden_sizes=(16,)), seed=0)
+    learner = DDPG("Pendulum-v1", DDPGConfig(hidden_sizes=(16,)), seed=0).learner
     seen = []
-    hooks = [p.register_hook(lambda g: seen.append(g)) for p in agent.critic.parameters()]
+    hooks = [p.register_hook(lambda g: seen.append(g)) for p in learner.critic.parameters()]
     b = random_batch()
-    actor_loss = -agent.critic(b.obs, agent.actor(b.obs)).mean()
-    actorcritic.core.optim.gradient_step(agent.actor_optim, actor_loss, agent.actor_params)
-    assert seen == [] and all(p.grad is None for p in agent.critic.parameters())
+    actor_loss = -learner.critic(b.obs, learner.actor(b.obs)).mean()
+    actorcritic.core.optim.gradient_step(learner.actor_optim, actor_loss, learner.actor_params)
+    assert seen == [] and all(p.grad is None for p in learner.critic.parameters())
     for h in hooks:
         h.remove()
 
 
-def test_hard_target_updates_every_period():
+def test_hard_target_updates_every_period(train_step):
+    """The trainer's schedule: with tau = 1 the targets are hard copies, made every third update."""
     cfg = DDPGConfig(hidden_sizes=(8,), tau=1.0, target_update_period=3)
     agent = DDPG("Pendulum-v1", cfg, seed=0)
+    learner = agent.learner
     for i in range(1, 7):
-        before = [p.clone() for p in agent.actor_target.parameters()]
-        agent.update(random_batch(seed=i))
+        before = [p.clone() for p in learner.actor_target.parameters()]
+        train_step(agent, random_batch(seed=i))
+        assert agent.num_updates == i
         same_as_online = all(
-            torch.equal(t, p) for t, p in zip(agent.actor_target.parameters(), agent.actor.parameters(), strict=True)
+            torch.equal(t, p)
+            for t, p in zip(learner.actor_target.parameters(), learner.actor.parameters(), strict=True)
         )
-        unchanged = all(torch.equal(t, b) for t, b in zip(agent.actor_target.parameters(), before, strict=True))
+        unchanged = all(torch.equal(t, b) for t, b in zip(learner.actor_target.parameters(), before, strict=True))
         assert same_as_online if i % 3 == 0 else unchanged
 
 
@@ -98,7 +111,7 @@ def test_same_seed_same_parameters():
     c = DDPG("Pendulum-v1", cfg, seed=4).learn(400)
     assert a.num_updates == 301  # one per step from the 100th stored transition on
     assert_same_params(a, b)
-    assert not torch.equal(a.actor.net.weights[0], c.actor.net.weights[0])
+    assert not torch.equal(a.learner.actor.net.weights[0], c.learner.actor.net.weights[0])
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "ou"])
@@ -118,8 +131,8 @@ def test_resume_at_an_episode_boundary_is_bit_identical(tmp_path, noise):
     assert_same_params(resumed, straight)
     for name in ("actor_optim", "critic_optim"):
         sa, sb = (
-            getattr(resumed, name).state_dict()["state"],
-            getattr(straight, name).state_dict()["state"],
+            getattr(resumed.learner, name).state_dict()["state"],
+            getattr(straight.learner, name).state_dict()["state"],
         )
         assert all(torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) for i in sa)
     assert torch.equal(resumed.buffer.obs, straight.buffer.obs)
@@ -144,7 +157,7 @@ def test_resume_mid_episode_starts_fresh_episodes_and_keeps_every_transition(tmp
         assert torch.equal(getattr(buf, name)[:300], stored[name]), name
     assert buf.truncated[299].all() and not stored["truncated"][299].any()  # the interrupted episode is cut there
     # Episode 0 ended at step 200, episode 1 was interrupted: the resumed run starts episode 2.
-    fresh_obs, _ = make_env("Pendulum-v1").reset(seed=episode_seed(2, 0, 2))
+    fresh_obs, _ = make_env("Pendulum-v1").reset(seed=stream_seed(2, Stream.ENV_EPISODE, 0, 2))
     torch.testing.assert_close(buf.obs[300, 0], torch.as_tensor(fresh_obs))
     # n-step windows that start before the cut stop at it.
     batch = buf.gather(torch.tensor([[298]]))
@@ -158,7 +171,7 @@ def test_non_finite_reward_stops_training_and_keeps_the_last_checkpoint(tmp_path
         agent.learn(100)
     good = actorcritic.load(tmp_path / "run")
     assert good.global_step == 50
-    assert all(torch.isfinite(p).all() for p in good.actor.parameters())
+    assert all(torch.isfinite(p).all() for p in good.learner.actor.parameters())
 
 
 def test_api_act_evaluate_save_load(tmp_path):
@@ -169,7 +182,7 @@ def test_api_act_evaluate_save_load(tmp_path):
     batch_actions = agent.act(np.stack([obs, obs]))
     assert batch_actions.shape == (2, 1)
     np.testing.assert_allclose(batch_actions[0], action, rtol=1e-5)  # batched kernels may round differently
-    normalised = agent.actor(torch.as_tensor(obs).unsqueeze(0)).detach().numpy()[0]
+    normalised = agent.learner.actor(torch.as_tensor(obs).unsqueeze(0)).detach().numpy()[0]
     np.testing.assert_allclose(action, 2.0 * normalised, rtol=1e-6)
     result = agent.evaluate(2)
     assert len(result.returns) == 2 and result.mean_length == 200
@@ -190,9 +203,9 @@ def test_non_finite_loss_stops_training_and_no_bad_checkpoint_is_written(tmp_pat
     agent = DDPG("Pendulum-v1", cfg, seed=0, run_dir=tmp_path / "run", checkpoint_interval=150)
     agent.learn(150)
     with torch.no_grad():
-        agent.critic.weights[0][0, 0, 0] = float("nan")  # the critic loss becomes NaN from here on
+        agent.learner.critic.weights[0][0, 0, 0] = float("nan")  # the critic loss becomes NaN from here on
     with pytest.raises(TrainingDiverged, match="loss"):
         agent.learn(300)
     kept = actorcritic.load(tmp_path / "run")
     assert kept.global_step == 150
-    assert all(torch.isfinite(p).all() for p in kept.critic.parameters())
+    assert all(torch.isfinite(p).all() for p in kept.learner.critic.parameters())

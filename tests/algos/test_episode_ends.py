@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from actorcritic import DDPG, DDPGConfig
+from actorcritic.runtime import loop
 
 GAMMA = 0.9
 H = 5  # episode length of the toy envs
@@ -21,9 +22,9 @@ def collect(env_id: str, steps: int, num_envs: int = 1) -> DDPG:
         eval_interval=0,
     )
     agent = DDPG(env_id, config, seed=0)
-    agent._start()
+    loop._start(agent)
     while agent.global_step < steps:
-        agent._env_step()
+        agent.trainer.gather()  # one vector step into the buffer
     return agent
 
 
@@ -76,7 +77,7 @@ def test_critic_learns_the_terminating_values():
     t = np.arange(H)
     obs = torch.tensor(t / H, dtype=torch.float32).unsqueeze(1)
     with torch.no_grad():
-        q = agent.critic(obs, torch.zeros(H, 1))[0].numpy()
+        q = agent.learner.critic(obs, torch.zeros(H, 1))[0].numpy()
     expected = (1 - GAMMA ** (H - t)) / (1 - GAMMA)
     np.testing.assert_allclose(q, expected, rtol=0.05, atol=0.05)
 
@@ -88,5 +89,5 @@ def test_critic_learns_to_bootstrap_through_truncation():
     """
     agent = train_critic("toy_envs:TruncatingConstantEnv")
     with torch.no_grad():
-        q = agent.critic(torch.zeros(4, 1), torch.linspace(-1, 1, 4).unsqueeze(1))[0]
+        q = agent.learner.critic(torch.zeros(4, 1), torch.linspace(-1, 1, 4).unsqueeze(1))[0]
     torch.testing.assert_close(q, torch.full_like(q, 1 / (1 - GAMMA)), rtol=0.05, atol=0.0)

@@ -61,7 +61,7 @@ def test_every_member_follows_the_run_its_seed_gives_alone(cls):
 
 def test_members_start_from_different_weights_and_explore_differently():
     group = DDPG("Pendulum-v1", DDPG.config_cls(**SMALL), seed=[0, 1])
-    w = group.actor.net.weights[0]
+    w = group.learner.actor.net.weights[0]
     assert not torch.equal(w[0], w[1])
     group.learn(150)
     obs = group.buffer.obs[:150]
@@ -71,9 +71,9 @@ def test_members_start_from_different_weights_and_explore_differently():
 def test_one_members_loss_moves_only_its_own_parameters():
     group = TD3("Pendulum-v1", TD3.config_cls(hidden_sizes=(16,)), seed=[0, 1, 2])
     batch = random_batch(0, members=3)
-    q = group.critic(batch.obs, batch.actions)
+    q = group.learner.critic(batch.obs, batch.actions)
     q[1].sum().backward()
-    for p in group.critic.parameters():
+    for p in group.learner.critic.parameters():
         blocks = p.grad.view(3, -1)
         assert blocks[1].abs().sum() > 0 and torch.all(blocks[0] == 0) and torch.all(blocks[2] == 0)
 

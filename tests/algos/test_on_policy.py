@@ -4,16 +4,19 @@ the A3C worker interface and its processes, and the API on discrete and continuo
 import numpy as np
 import pytest
 import torch
+from gymnasium.wrappers.utils import RunningMeanStd
 
 import actorcritic
 from actorcritic import A2C, A3C, PPO, REINFORCE, A2CConfig, A3CConfig, A3CWorker, PPOConfig, REINFORCEConfig
+from actorcritic.algos.a2c import normalize
 from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.runtime import loop
 
 SMALL = {"hidden_sizes": (16, 16), "eval_episodes": 2}
 
 
 def params(agent) -> dict[str, torch.Tensor]:
-    return {k: v.clone() for k, v in agent.model.state_dict().items()}
+    return {k: v.clone() for k, v in agent.learner.model.state_dict().items()}
 
 
 def assert_same(a: dict, b: dict) -> None:
@@ -45,32 +48,65 @@ def test_resume_at_an_episode_boundary_is_bit_identical(tmp_path, cls, config):
     assert resumed.global_step == straight.global_step == 1600
     assert resumed.num_updates == straight.num_updates > 0
     assert_same(params(resumed), params(straight))
-    for a, b in zip(resumed.optim.state.values(), straight.optim.state.values(), strict=True):
+    for a, b in zip(resumed.learner.optim.state.values(), straight.learner.optim.state.values(), strict=True):
         assert torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
     if config.normalize_obs:
-        np.testing.assert_array_equal(resumed.obs_rms.mean, straight.obs_rms.mean)
-        np.testing.assert_array_equal(resumed.return_rms.var, straight.return_rms.var)
+        np.testing.assert_array_equal(resumed.obs_normalizer.rms.mean, straight.obs_normalizer.rms.mean)
+        scalers = (resumed.trainer.collector.return_scaler, straight.trainer.collector.return_scaler)
+        np.testing.assert_array_equal(scalers[0].rms.var, scalers[1].rms.var)
+        np.testing.assert_array_equal(scalers[0].discounted_return, scalers[1].discounted_return)
     assert resumed.summary()["final_eval_mean_return"] == straight.summary()["final_eval_mean_return"]
+
+
+def test_reward_normaliser_tracks_the_discounted_return_to_each_episode_end():
+    """normalize_reward: r_t / sqrt(var(G) + 1e-8), with G_t = gamma G_{t-1} + r_t tracked per env, its
+    running variance updated every step, and G reset after an episode's last reward (gymnasium's
+    NormalizeReward), recomputed here from the raw rewards across an episode end."""
+    config = PPOConfig(**SMALL, num_envs=1, num_steps=250, normalize_reward=True)
+    agent = PPO("Pendulum-v1", config, seed=0)
+    raw, done, step = [], [], agent.runner.step
+
+    def recording(actions):
+        s = step(actions)
+        raw.append(s.rewards.copy())
+        done.append(s.terminated | s.truncated)
+        return s
+
+    agent.runner.step = recording
+    loop._start(agent)
+    rollout = agent.trainer.collector.collect()
+    assert any(d.any() for d in done)  # Pendulum's 200-step episode ends inside the rollout
+    rms, g, want = RunningMeanStd(shape=()), np.zeros(1), []
+    for r, d in zip(raw, done, strict=True):
+        g = g * config.gamma + r
+        rms.update(g)
+        g[d] = 0.0
+        want.append(r / np.sqrt(rms.var + 1e-8))
+    torch.testing.assert_close(rollout.rewards[:, 0], torch.tensor(np.concatenate(want), dtype=torch.float32))
 
 
 def test_observation_normaliser_is_used_in_evaluation_and_saved(tmp_path):
     agent = PPO("Pendulum-v1", PPOConfig(**SMALL, num_envs=2, num_steps=50, normalize_obs=True), seed=0).learn(200)
-    assert agent.obs_rms.count > 200  # every collected observation
+    rms = agent.obs_normalizer.rms
+    assert rms.count > 200  # every collected observation
     obs = np.array([[0.3, -0.9, 4.0]], dtype=np.float32)
-    normalized = (obs - agent.obs_rms.mean) / np.sqrt(agent.obs_rms.var + 1e-8)
-    want = agent.model.act(torch.as_tensor(np.clip(normalized, -10, 10), dtype=torch.float32), deterministic=True)
+    normalized = (obs - rms.mean) / np.sqrt(rms.var + 1e-8)
+    want = agent.learner.model.act(
+        torch.as_tensor(np.clip(normalized, -10, 10), dtype=torch.float32), deterministic=True
+    )
     np.testing.assert_allclose(agent.act(obs), agent.scaler.to_env(want.detach().numpy()), rtol=1e-5)
     agent.save(tmp_path / "a.pt")
     loaded = actorcritic.load(tmp_path / "a.pt")
-    np.testing.assert_array_equal(loaded.obs_rms.mean, agent.obs_rms.mean)
+    np.testing.assert_array_equal(loaded.obs_normalizer.rms.mean, rms.mean)
     np.testing.assert_array_equal(loaded.act(obs), agent.act(obs))
 
 
 def test_reinforce_learns_from_whole_episodes_only():
     agent = REINFORCE("CartPole-v1", REINFORCEConfig(**SMALL, num_envs=3, episodes_per_update=4), seed=0)
-    agent._start()
+    loop._start(agent)
+    collector = agent.trainer.collector
     for _ in range(3):
-        rollout = agent.collect()
+        rollout = collector.collect()
         done = rollout.terminated[:, 0] | rollout.truncated[:, 0]
         assert done[-1] and done.sum() >= 4  # a batch of complete episodes, one after another
         # gamma-discounted return to each episode's end: G_t = r_t + gamma G_{t+1}, restarting after each end
@@ -79,7 +115,7 @@ def test_reinforce_learns_from_whole_episodes_only():
             g = r + agent.config.gamma * (0.0 if d else g)
             want.append(g)
         torch.testing.assert_close(rollout.returns[:, 0], torch.tensor(want[::-1]))
-    assert sum(len(p) for p in agent.pending) > 0  # episodes still running wait for the next batch
+    assert sum(len(p) for p in collector.pending) > 0  # episodes still running wait for the next batch
 
 
 @pytest.mark.parametrize("env, shape", [("CartPole-v1", ()), ("Pendulum-v1", (1,))])
@@ -99,23 +135,29 @@ def test_api_acts_in_the_env_action_space(env, shape):
 
 
 def test_a3c_worker_interface_collect_gradients_parameters():
-    """The three calls a back end drives; the gradient is A2C's on the worker's own rollout."""
+    """The call a back end drives, ``turn(params)``: the worker takes the parameters, collects a rollout
+    and returns the gradient of A2C's loss (written out here) on it, its norm clipped."""
     config = A3CConfig(**SMALL, num_envs=2, num_steps=4)
     worker = A3CWorker("CartPole-v1", config, seed=0)
     other = A2C("CartPole-v1", config, seed=1)
-    worker.set_parameters(list(other.model.parameters()))
-    assert_same(params(worker.agent), params(other))
-    rollout = worker.collect()
-    assert rollout.obs.shape == (4, 2, 4) and worker.steps_per_rollout == 8
-    grads, metrics = worker.compute_gradients(rollout)
+    model = other.learner.model
+    grads, metrics, episodes, steps = worker.turn(list(model.parameters()))
+    assert_same(params(worker), params(other))
+    rollout = worker.collector.rollout  # the rollout this turn collected
+    assert rollout.obs.shape == (4, 2, 4) and steps == worker.steps_per_rollout == 8 and episodes == []
     b = rollout.batch()
-    loss, _ = other.actor_critic_loss(b.obs, b.actions, b.advantages, b.returns)
-    want = torch.autograd.grad(loss, list(other.model.parameters()))
+    log_prob, entropy, value = model.evaluate_actions(b.obs, b.actions)
+    loss = (
+        -(b.advantages * log_prob).mean()
+        + config.vf_coef * 0.5 * (value - b.returns).pow(2).mean()
+        - config.ent_coef * entropy.mean()
+    )
+    want = torch.autograd.grad(loss, list(model.parameters()))
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in want]))
     scale = min(1.0, config.max_grad_norm / (float(norm) + 1e-6))
     for g, w in zip(grads, want, strict=True):
         torch.testing.assert_close(g, w * scale, rtol=1e-4, atol=1e-6)
-    assert set(metrics) == set(A3C.metric_names)
+    assert set(metrics) == set(worker.learner.metric_names) == set(A3C.spec.learner_cls.metric_names)
     worker.close()
 
 
@@ -127,7 +169,7 @@ def test_a3c_processes_train_the_global_model_and_checkpoint(tmp_path):
     assert 2_000 <= agent.global_step <= 2_000 + 2 * rollout  # each worker stops within a rollout of the end
     assert agent.num_updates == agent.global_step // rollout and agent.episodes_done > 0
     assert any(not torch.equal(before[k], v) for k, v in params(agent).items())
-    assert not agent._workers  # all joined
+    assert not agent.trainer.workers  # all joined
     agent.close()
     loaded = actorcritic.load(tmp_path / "run")
     assert_same(params(loaded), params(agent))
@@ -166,7 +208,7 @@ def test_a3c_evaluates_a_paused_model_and_stops_at_the_target_with_it():
     agent = A3C("CartPole-v1", config, seed=0)
     agent.learn(50_000)
     assert agent.solved_at_step is not None and agent.global_step == agent.solved_at_step < 50_000
-    assert agent.last_eval_step == agent.global_step  # no further worker step, so no second final evaluation
+    assert agent.clock.last_eval_step == agent.global_step  # no further worker step, so no second final evaluation
     again = agent.evaluate(round_id=agent.global_step)
     assert again.returns == agent.last_eval.returns  # the same model, the same seeded episodes
     agent.close()
@@ -179,19 +221,18 @@ def test_a3c_worker_failure_stops_the_run_with_its_error_not_a_hang():
     agent = A3C("toy_envs:NaNRewardEnv", config, seed=0)
     with pytest.raises(TrainingDiverged, match="A3C worker"):
         agent.learn(10_000)
-    assert not agent._workers
+    assert not agent.trainer.workers
     agent.close()
 
 
 def test_normalize_and_minibatches_handle_uneven_and_single_items():
-    from actorcritic.train.on_policy import normalize
-
     assert normalize(torch.tensor([3.0])).item() == 0.0
-    buf = PPO("CartPole-v1", PPOConfig(**SMALL, num_envs=4, num_steps=9, num_minibatches=8), seed=0).rollout
+    agent = PPO("CartPole-v1", PPOConfig(**SMALL, num_envs=4, num_steps=9, num_minibatches=8), seed=0)
+    buf = agent.trainer.collector.rollout
     sizes = [len(b.obs) for b in buf.minibatches(8, torch.Generator().manual_seed(0))]
     assert sizes == [5, 5, 5, 5, 4, 4, 4, 4]
 
 
 def test_ppo_with_tiny_minibatches_trains_without_nan():
     agent = PPO("CartPole-v1", PPOConfig(**SMALL, num_envs=1, num_steps=9, num_minibatches=8), seed=0).learn(200)
-    assert all(torch.isfinite(p).all() for p in agent.model.parameters())
+    assert all(torch.isfinite(p).all() for p in agent.learner.model.parameters())

@@ -23,58 +23,76 @@ def changed(module: torch.nn.Module, before: list[torch.Tensor]) -> bool:
 # ----------------------------------------------------------------------------------------- TD3
 
 
-def test_td3_configured_as_ddpg_gives_exactly_ddpgs_parameters():
+def test_td3_configured_as_ddpg_gives_exactly_ddpgs_parameters(train_step):
     """One critic, no smoothing, delay 1: TD3 is DDPG, to the last bit."""
     common = {"hidden_sizes": (32, 32), "tau": 0.05}
     ddpg = DDPG("Pendulum-v1", DDPGConfig(**common), seed=7)
     td3 = TD3("Pendulum-v1", TD3Config(**common, num_critics=1, policy_delay=1, target_noise=0.0), seed=7)
     for step in range(25):
         batch = random_batch(step)
-        ddpg.train_step(batch)
-        td3.train_step(batch)
+        train_step(ddpg, batch)
+        train_step(td3, batch)
     for name in ("actor", "critic", "actor_target", "critic_target"):
-        for p, q in zip(getattr(ddpg, name).parameters(), getattr(td3, name).parameters(), strict=True):
+        for p, q in zip(getattr(ddpg.learner, name).parameters(), getattr(td3.learner, name).parameters(), strict=True):
             assert torch.equal(p, q), name
 
 
-def test_td3_smoothing_noise_is_clipped_and_has_the_configured_scale():
+def test_td3_smoothing_noise_is_clipped_and_has_the_configured_scale(train_step):
+    """The target action the update feeds Q'(s', .) is clip(mu'(s') + clip(eps, -c, c), -1, 1), with
+    eps ~ N(0, target_noise^2): read off the target critic's input during a real update."""
     cfg = TD3Config(hidden_sizes=(8,), target_noise=0.2, target_noise_clip=0.3)
     agent = TD3("Pendulum-v1", cfg, seed=0)
-    noise = agent.smoothing_noise(torch.Size([1, 200_000, 1]))
-    assert noise.abs().max() <= 0.3 + 1e-7
-    assert (noise.abs() == 0.3).float().mean() == pytest.approx(2 * 0.5 * math.erfc(1.5 / math.sqrt(2)), abs=0.005)
-    # The target action is mu'(s') plus that noise, kept inside [-1, 1].
-    obs = torch.randn(1, 1000, 3)
-    diff = agent.target_actions(obs) - agent.actor_target(obs)
-    assert diff.abs().max() <= 0.3 + 1e-6 and not torch.all(diff == 0)
-    assert agent.target_actions(obs).abs().max() <= 1.0
+    learner, seen = agent.learner, []
+    hook = learner.critic_target.register_forward_hook(lambda module, args, out: seen.append(args[1].detach().clone()))
+    batch = random_batch(0, n=200_000)
+    with torch.no_grad():
+        mu = learner.actor_target(batch.next_obs)  # mu'(s') before the update moves the target
+    train_step(agent, batch)
+    hook.remove()
+    (target_actions,) = seen  # one target critic evaluation per update: on (s', a')
+    assert target_actions.abs().max() <= 1.0  # kept inside the action bounds
+    inside = mu.abs() <= 1.0 - 0.3  # where the final clip to [-1, 1] cannot bite, a' - mu'(s') is the noise itself
+    assert inside.float().mean() > 0.5
+    noise = (target_actions - mu)[inside]
+    assert noise.abs().max() <= 0.3 + 1e-6 and not torch.all(noise == 0)
+    clipped = (noise.abs() >= 0.3 - 1e-6).float().mean()  # P(|eps| >= c) = erfc(c / (sigma sqrt 2)), c = 1.5 sigma
+    assert clipped == pytest.approx(2 * 0.5 * math.erfc(1.5 / math.sqrt(2)), abs=0.005)
+    # Unclipped, it is N(0, 0.2^2) truncated to +-1.5 std: std 0.2 sqrt(1 - 2 k phi(k) / erf(k / sqrt 2)), k = 1.5.
+    k = 1.5
+    truncated_std = 0.2 * math.sqrt(
+        1 - 2 * k * math.exp(-k * k / 2) / math.sqrt(2 * math.pi) / math.erf(k / math.sqrt(2))
+    )
+    unclipped = noise[noise.abs() < 0.3 - 1e-6]
+    assert unclipped.std().item() == pytest.approx(truncated_std, rel=0.01)
 
 
 @pytest.mark.parametrize("delay", [1, 2, 3])
-def test_td3_actor_and_targets_move_exactly_every_policy_delay_updates(delay):
+def test_td3_actor_and_targets_move_exactly_every_policy_delay_updates(delay, train_step):
     agent = TD3("Pendulum-v1", TD3Config(hidden_sizes=(8,), policy_delay=delay), seed=0)
+    learner = agent.learner
     for step in range(1, 3 * delay + 1):
         actor, actor_t, critic_t = (
-            snapshot(agent.actor),
-            snapshot(agent.actor_target),
-            snapshot(agent.critic_target),
+            snapshot(learner.actor),
+            snapshot(learner.actor_target),
+            snapshot(learner.critic_target),
         )
-        critic = snapshot(agent.critic)
-        agent.train_step(random_batch(step))
+        critic = snapshot(learner.critic)
+        metrics = train_step(agent, random_batch(step))
         due = step % delay == 0
-        assert changed(agent.critic, critic)  # the critic learns on every update
-        assert changed(agent.actor, actor) == due
-        assert changed(agent.actor_target, actor_t) == due
-        assert changed(agent.critic_target, critic_t) == due
+        assert changed(learner.critic, critic)  # the critic learns on every update
+        assert changed(learner.actor, actor) == due
+        assert changed(learner.actor_target, actor_t) == due
+        assert changed(learner.critic_target, critic_t) == due
+        assert ("actor_loss" in metrics) == due  # an update reports the actor's loss only when the actor moved
 
 
 def test_td3_target_uses_the_minimum_of_twin_critics():
-    agent = TD3("Pendulum-v1", TD3Config(hidden_sizes=(8,), target_noise=0.0), seed=0)
+    learner = TD3("Pendulum-v1", TD3Config(hidden_sizes=(8,), target_noise=0.0), seed=0).learner
     with torch.no_grad():
-        agent.critic_target.biases[-1][0] += 5.0  # critic 1 now overestimates by 5
+        learner.critic_target.biases[-1][0] += 5.0  # critic 1 now overestimates by 5
     b = random_batch(0)
     with torch.no_grad():
-        both = agent.critic_target(b.next_obs, agent.actor_target(b.next_obs))[0]  # the one member's [2, B]
+        both = learner.critic_target(b.next_obs, learner.actor_target(b.next_obs))[0]  # the one member's [2, B]
     torch.testing.assert_close(both.min(dim=0).values, both[1])
 
 
@@ -114,56 +132,59 @@ def test_sac_log_std_is_clamped():
     assert torch.all(log_std == SquashedGaussianActor.LOG_STD_MAX)
 
 
-def test_sac_autotune_moves_alpha_towards_the_entropy_target():
+def test_sac_autotune_moves_alpha_towards_the_entropy_target(train_step):
     high = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,), target_entropy=5.0, alpha_lr=1e-2), seed=0)
     low = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,), target_entropy=-5.0, alpha_lr=1e-2), seed=0)
     for step in range(20):
-        high.train_step(random_batch(step))
-        low.train_step(random_batch(step))
-    assert high.alpha > 0.2 > low.alpha  # more entropy wanted: alpha grows; less: it shrinks
+        train_step(high, random_batch(step))
+        train_step(low, random_batch(step))
+    assert high.learner.alpha() > 0.2 > low.learner.alpha()  # more entropy wanted: alpha grows; less: it shrinks
     fixed = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,), autotune=False, alpha=0.1), seed=0)
-    fixed.train_step(random_batch(0))
-    assert fixed.alpha.item() == pytest.approx(0.1)
+    train_step(fixed, random_batch(0))
+    assert fixed.learner.alpha().item() == pytest.approx(0.1)
 
 
-def test_sac_soft_target_by_hand():
+def test_sac_soft_target_by_hand(train_step):
     """The critic target of one update, recomputed by hand from the same random draws."""
     agent = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,), reward_scale=0.5), seed=0)
+    learner = agent.learner
     b = random_batch(3)
     state = agent.generator.get_state()
     with torch.no_grad():
-        a2, logp2 = agent.actor.sample(b.next_obs, agent.generator)
+        a2, logp2 = learner.actor.sample(b.next_obs, agent.generator)
         # One member: [M=1, n=2, B] Q values, the target y [1, B].
-        y = 0.5 * b.rewards + b.discounts * (agent.critic_target(b.next_obs, a2).min(1).values - agent.alpha * logp2)
-        q = agent.critic(b.obs, b.actions)
+        next_q = learner.critic_target(b.next_obs, a2).min(1).values
+        y = 0.5 * b.rewards + b.discounts * (next_q - learner.alpha().unsqueeze(-1) * logp2)
+        q = learner.critic(b.obs, b.actions)
         expected_loss = ((q - y.unsqueeze(1)) ** 2).mean(dim=2).sum(dim=1)
     agent.generator.set_state(state)
-    metrics = agent.train_step(b)
+    metrics = train_step(agent, b)
     torch.testing.assert_close(metrics["critic_loss"], expected_loss)
 
 
 def test_sac_evaluation_uses_the_mean_action():
     agent = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,)), seed=0)
     obs = torch.randn(5, 3)
-    torch.testing.assert_close(agent.policy(obs, deterministic=True), torch.tanh(agent.actor.distribution(obs)[0]))
+    mean_action = torch.tanh(agent.learner.actor.distribution(obs)[0])
+    torch.testing.assert_close(agent.policy(obs, deterministic=True), mean_action)
     sampled = agent.policy(obs, deterministic=False)
     assert not torch.allclose(sampled, agent.policy(obs, deterministic=True))
 
 
-def test_sac_deterministic_variant():
+def test_sac_deterministic_variant(train_step):
     cfg = SACConfig(hidden_sizes=(16,), deterministic=True, noise_sigma=0.3)
     agent = SAC("Pendulum-v1", cfg, seed=0)
-    assert agent.alpha.item() == 0.0
+    assert agent.learner.alpha().item() == 0.0
     obs = torch.randn(5, 3)
-    torch.testing.assert_close(agent.policy(obs, deterministic=False), agent.actor(obs))  # no sampling
-    noise = torch.stack([agent.noise.sample(0) for _ in range(2000)])
+    torch.testing.assert_close(agent.policy(obs, deterministic=False), agent.learner.actor(obs))  # no sampling
+    noise = torch.stack([agent.members[0].noise.sample(0) for _ in range(2000)])
     assert noise.abs().max() <= 0.5 and noise.std().item() == pytest.approx(0.3, rel=0.15)  # clipped Gaussian
-    metrics = agent.train_step(random_batch(0))
+    metrics = train_step(agent, random_batch(0))
     assert metrics["entropy"].item() == 0.0 and torch.isfinite(metrics["critic_loss"])
 
 
 @pytest.mark.parametrize("algo", ["td3", "sac"])
-def test_short_runs_resume_bit_identically(tmp_path, algo):
+def test_short_runs_resume_bit_identically(tmp_path, algo, learner_modules):
     """TD3's smoothing draws and SAC's action samples come from a checkpointed generator."""
     cls, cfg_cls = actorcritic.ALGOS[algo], actorcritic.ALGOS[algo].config_cls
     cfg = cfg_cls(
@@ -179,16 +200,16 @@ def test_short_runs_resume_bit_identically(tmp_path, algo):
     resumed = actorcritic.load(tmp_path / "b")
     resumed.resume_in(tmp_path / "b")
     resumed.learn(200)
-    for name, module in straight._modules().items():
-        for p, q in zip(module.parameters(), resumed._modules()[name].parameters(), strict=True):
+    for name, module in learner_modules(straight).items():
+        for p, q in zip(module.parameters(), learner_modules(resumed)[name].parameters(), strict=True):
             assert torch.equal(p, q), name
 
 
 def test_sac_fixed_alpha_zero_is_exactly_zero_and_trains(tmp_path):
     cfg = SACConfig(hidden_sizes=(16,), autotune=False, alpha=0.0, learning_starts=50, batch_size=16, eval_interval=0)
     agent = SAC("Pendulum-v1", cfg, seed=0, run_dir=tmp_path / "run", checkpoint_interval=50)
-    assert agent.alpha.item() == 0.0
+    assert agent.learner.alpha().item() == 0.0
     agent.learn(100)  # checkpoints (which check every parameter is finite) are written on the way
-    assert actorcritic.load(tmp_path / "run").alpha.item() == 0.0
+    assert actorcritic.load(tmp_path / "run").learner.alpha().item() == 0.0
     with pytest.raises(actorcritic.UserError, match="alpha"):
         SACConfig(alpha=0.0)  # autotune needs a positive starting alpha

@@ -246,7 +246,7 @@ def test_corrupt_checkpoint_and_run_dir(tmp_path, capsys, trained_run):
 def test_console_script_prints_one_error_line(tmp_path):
     """The installed entry point, in a real process: no traceback, exit code 2."""
     exe = Path(sys.executable).with_name("actorcritic")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "actorcritic.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "actorcritic"]
     proc = subprocess.run([*cmd, "train", "--tau", "2"], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": ""}, timeout=120)  # fmt: skip
     assert proc.returncode == 2

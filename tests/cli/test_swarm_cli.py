@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from actorcritic.envs.swarm.cli import noise_values, run_swarm_cli
+from actorcritic.cli.swarm import noise_values, run_swarm_cli
 from actorcritic.errors import UserError
 
 

@@ -11,10 +11,10 @@ import sys
 import pytest
 
 import actorcritic
-from actorcritic import A3C, DDPG, TD3, A3CConfig, DDPGConfig, TD3Config
+from actorcritic import A3C, DDPG, TD3, A3CConfig, DDPGConfig, RayConfig, TD3Config
+from actorcritic.backends.ray.collectors import worker_sigmas
+from actorcritic.backends.ray.pool import pack_dir, require_ray, unpack_dir
 from actorcritic.cli import main
-from actorcritic.distributed.off_policy import worker_sigmas
-from actorcritic.distributed.ray_backend import pack_dir, require_ray, unpack_dir
 from actorcritic.errors import UserError
 
 ray = pytest.importorskip("ray")
@@ -24,7 +24,7 @@ FAST = {"hidden_sizes": (32, 32), "eval_episodes": 2, "eval_interval": 1000, "le
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    from actorcritic.distributed import init_ray
+    from actorcritic.backends.ray import init_ray
 
     init_ray(num_cpus=2)
     yield
@@ -48,12 +48,14 @@ def learn_to_target(agent, budget: int) -> dict:
 @pytest.mark.learning
 def test_distributed_ddpg_with_two_workers_solves_pendulum(tmp_path):
     """Budget: 10,000 env steps (the two workers' together); the defaults otherwise, as `train`'s."""
-    config = DDPGConfig(backend="ray", num_workers=2, eval_episodes=5, stop_at_target=True)
-    summary = learn_to_target(DDPG("Pendulum-v1", config, seed=0, run_dir=tmp_path / "run"), 10_000)
+    config = DDPGConfig(eval_episodes=5, stop_at_target=True)
+    agent = DDPG("Pendulum-v1", config, seed=0, run_dir=tmp_path / "run", backend=RayConfig(num_workers=2))
+    summary = learn_to_target(agent, 10_000)
     assert summary["final_eval_mean_return"] >= -200
     assert summary["worker_restarts"] == 0
     # The same run directory as a local run: config, metrics, episodes from both workers, checkpoints, plots.
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["config"]["backend"] == "ray"
+    info = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert info["backend"] == "ray" and info["backend_config"]["num_workers"] == 2
     with open(tmp_path / "run" / "episodes.csv") as f:
         envs = {int(row["env"]) for row in csv.DictReader(f)}
     assert envs == {0, 1}  # worker w's env e is env w * num_envs + e
@@ -62,12 +64,12 @@ def test_distributed_ddpg_with_two_workers_solves_pendulum(tmp_path):
 
 
 def test_a_killed_worker_is_restarted_and_training_goes_on(tmp_path):
-    agent = DDPG("Pendulum-v1", DDPGConfig(backend="ray", **FAST), seed=1, run_dir=tmp_path / "run")
+    agent = DDPG("Pendulum-v1", DDPGConfig(**FAST), seed=1, run_dir=tmp_path / "run", backend="ray")
     killed = []
 
     def kill_a_worker(step: int, mean_return: float) -> None:
         if not killed:
-            worker = agent.rollout_workers.pool.actors[0]
+            worker = agent.trainer.pool.actors[0]
             pid = ray.get(worker.pid.remote())
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
@@ -81,13 +83,13 @@ def test_a_killed_worker_is_restarted_and_training_goes_on(tmp_path):
     assert killed and agent.global_step >= 4000
     assert agent.summary()["worker_restarts"] == 1
     assert metric_steps(tmp_path / "run")[-1] == agent.global_step
-    assert actorcritic.load(tmp_path / "run").worker_restarts == 1  # the count is in the checkpoint
+    assert actorcritic.load(tmp_path / "run").clock.worker_restarts == 1  # the count is in the checkpoint
 
 
 def test_a_crashed_learner_resumes_from_its_last_checkpoint(tmp_path, capsys):
     run_dir = tmp_path / "run"
-    agent = TD3("Pendulum-v1", TD3Config(backend="ray", n_step=3, **FAST), seed=2, run_dir=run_dir,
-                checkpoint_interval=1000)  # fmt: skip
+    agent = TD3("Pendulum-v1", TD3Config(n_step=3, **FAST), seed=2, run_dir=run_dir, checkpoint_interval=1000,
+                backend="ray")  # fmt: skip
 
     def crash(step: int, mean_return: float) -> None:
         if step >= 2000:
@@ -109,8 +111,8 @@ def test_a_crashed_learner_resumes_from_its_last_checkpoint(tmp_path, capsys):
 @pytest.mark.learning
 def test_a3c_on_ray_solves_cartpole(tmp_path):
     """Budget: 60,000 env steps; A3C's defaults (2 workers, 20-step rollouts)."""
-    config = A3CConfig(backend="ray", eval_interval=2000, eval_episodes=5, stop_at_target=True)
-    summary = learn_to_target(A3C("CartPole-v1", config, seed=0, run_dir=tmp_path / "run"), 60_000)
+    config = A3CConfig(eval_interval=2000, eval_episodes=5, stop_at_target=True)
+    summary = learn_to_target(A3C("CartPole-v1", config, seed=0, run_dir=tmp_path / "run", backend="ray"), 60_000)
     assert summary["final_eval_mean_return"] >= 475
     assert summary["num_updates"] * 20 == summary["total_steps"]  # one gradient per 20-step rollout
 
@@ -149,10 +151,10 @@ def test_train_cli_with_the_ray_backend(tmp_path, capsys):
 
 def test_user_errors_of_the_ray_backend(tmp_path, capsys):
     with pytest.raises(UserError, match="one seed"):
-        DDPG("Pendulum-v1", DDPGConfig(backend="ray"), seed=[0, 1], run_dir=tmp_path / "group")
+        DDPG("Pendulum-v1", DDPGConfig(), seed=[0, 1], run_dir=tmp_path / "group", backend="ray")
     assert not (tmp_path / "group").exists()  # refused before any run directory was made
     with pytest.raises(UserError, match="noise_spread"):
-        DDPGConfig(backend="ray", noise_spread=0.5)
+        RayConfig(noise_spread=0.5)
     assert main(["train", "ppo", "--ray-address", "auto"]) == 2
     assert "--ray-address needs --backend ray" in capsys.readouterr().err
     run_dir = tmp_path / "unreachable"

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from actorcritic.envs.make import episode_seed, make_env, make_vector_env
+from actorcritic.core.seeding import Stream, stream_seed
+from actorcritic.envs.make import make_env, make_vector_env
 from actorcritic.errors import UserError
 
 HAS_MUJOCO = importlib.util.find_spec("mujoco") is not None
@@ -61,7 +62,7 @@ def test_unknown_env_and_bad_user_class():
 
 def test_vector_env_resets_are_ours_and_seeded():
     envs = make_vector_env("Pendulum-v1", 2)
-    seeds = [episode_seed(0, i, 0) for i in range(2)]
+    seeds = [stream_seed(0, Stream.ENV_EPISODE, i, 0) for i in range(2)]
     obs, _ = envs.reset(seed=seeds)
     single = make_env("Pendulum-v1")
     for i in range(2):

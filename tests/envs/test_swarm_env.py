@@ -9,7 +9,7 @@ import pytest
 import actorcritic
 from actorcritic.envs import make_env
 from actorcritic.envs.swarm.env import BASELINES, SwarmEnv
-from actorcritic.train.evaluation import evaluate_multi_agent
+from actorcritic.runtime.evaluation import evaluate_multi_agent
 
 
 def rotate(headings: np.ndarray, angle: float) -> np.ndarray:

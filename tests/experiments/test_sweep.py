@@ -12,8 +12,8 @@ import time
 import pytest
 
 from actorcritic.cli import main
+from actorcritic.core.stats import Estimate
 from actorcritic.errors import UserError
-from actorcritic.experiments.stats import Estimate
 from actorcritic.experiments.sweep import (
     PRESETS,
     Sweep,
@@ -90,7 +90,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path, capsys):
 
     # Kill the whole sweep (its run processes too) once a run has a checkpoint but has not finished.
     cut = tmp_path / "cut"
-    cmd = [sys.executable, "-m", "actorcritic.cli", *SWEEP, "--sweep-dir", str(cut)]
+    cmd = [sys.executable, "-m", "actorcritic", *SWEEP, "--sweep-dir", str(cut)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -19,7 +19,7 @@ FAST = {"hidden_sizes": [32, 32], "eval_interval": 500, "eval_episodes": 2, "lea
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
-    from actorcritic.distributed import init_ray
+    from actorcritic.backends.ray import init_ray
 
     init_ray(num_cpus=2)
     yield

@@ -11,7 +11,7 @@ def test_ddpg_learns_to_flock():
     policy orders the swarm nearly as well as the Vicsek rule, and far better than random turns."""
     from actorcritic.envs import TRAINING_DEFAULTS
     from actorcritic.envs.swarm.env import BASELINES, SwarmEnv
-    from actorcritic.train.evaluation import evaluate_multi_agent
+    from actorcritic.runtime.evaluation import evaluate_multi_agent
 
     defaults = {
         k: v for k, v in TRAINING_DEFAULTS["Swarm-v0"].items() if k in actorcritic.DDPGConfig.__dataclass_fields__

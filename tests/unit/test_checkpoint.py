@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from actorcritic.errors import UserError
-from actorcritic.train import checkpoint as ckpt
-from actorcritic.train.checkpoint import (
+from actorcritic.runtime import checkpoint as ckpt
+from actorcritic.runtime.checkpoint import (
     BEST,
     LATEST,
     load_checkpoint,

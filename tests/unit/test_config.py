@@ -8,10 +8,10 @@ import json
 import pytest
 import yaml
 
-from actorcritic.algos.ddpg_td3 import DDPGConfig
-from actorcritic.config import config_from_dict, config_to_dict, load_config_file
+from actorcritic.algos.ddpg import DDPGConfig
+from actorcritic.algos.settings import OffPolicyConfig
+from actorcritic.core.config import config_from_dict, config_to_dict, load_config_file
 from actorcritic.errors import UserError
-from actorcritic.train.off_policy import OffPolicyConfig
 
 CUSTOM = DDPGConfig(
     num_envs=4,

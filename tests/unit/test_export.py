@@ -26,7 +26,7 @@ from actorcritic import (
     TD3Config,
 )
 from actorcritic.errors import UserError
-from actorcritic.export import ONNX_EXTRA, export_policy
+from actorcritic.runtime.export import ONNX_EXTRA, export_policy
 
 # torch 2.13 deprecates TorchScript (torch.jit); the files it writes still load.
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
@@ -119,9 +119,9 @@ def test_exported_policy_acts_like_the_agent(tmp_path, algo):
             assert_acts_like(agent, run_onnx(onnx_path, batch), batch)
             assert_acts_like(agent, run_torchscript(ts_path, batch), batch)
         if algo == "ppo":  # the normaliser is baked in: the raw policy network alone would act differently
-            assert agent.obs_rms is not None and agent.obs_rms.count > 300
+            assert agent.obs_normalizer is not None and agent.obs_normalizer.rms.count > 300
             with torch.no_grad():
-                raw = agent.model.act(torch.as_tensor(obs), deterministic=True).numpy()
+                raw = agent.learner.model.act(torch.as_tensor(obs), deterministic=True).numpy()
             assert not np.allclose(agent.scaler.to_env(raw), run_torchscript(ts_path, obs), atol=1e-3)
     finally:
         agent.close()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from actorcritic.experiments.stats import area_under_curve, bootstrap_ci
+from actorcritic.core.stats import area_under_curve, bootstrap_ci
 
 
 @pytest.mark.parametrize("n", [3, 5, 10])

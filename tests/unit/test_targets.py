@@ -35,7 +35,7 @@ def test_step_is_naive_soft_update_on_every_parameter_and_float_buffer(tau):
     perturb(online, 1)
     perturb(target, 2)  # the target's own statistics differ too, so the blend is non-trivial
     old_t, old_o = snapshot(target), snapshot(online)
-    TargetNetworks([(online, target)], tau=tau).step()
+    TargetNetworks([(online, target)], tau=tau).update()
     new_t = target.state_dict()
     assert any("running_mean" in k for k in new_t) and any("num_batches_tracked" in k for k in new_t)
     for key, value in new_t.items():
@@ -56,7 +56,7 @@ def test_integer_buffers_differ_and_stay_different():
     key = "1.num_batches_tracked"
     assert online.state_dict()[key].item() != target.state_dict()[key].item()
     before = target.state_dict()[key].clone()
-    TargetNetworks([(online, target)], tau=1.0).step()
+    TargetNetworks([(online, target)], tau=1.0).update()
     assert torch.equal(target.state_dict()[key], before)
 
 
@@ -65,7 +65,7 @@ def test_tau_one_is_an_exact_copy_of_floats():
     target = make_target(online)
     perturb(online, 1)
     perturb(target, 3)
-    TargetNetworks([(online, target)], tau=1.0).step()
+    TargetNetworks([(online, target)], tau=1.0).update()
     for key, value in target.state_dict().items():
         if torch.is_floating_point(value):
             assert torch.equal(value, online.state_dict()[key]), key
@@ -79,48 +79,13 @@ def test_several_pairs_are_all_updated():
         for i, p in enumerate(perturb_params):
             p.add_(i + 1.0)
     old = [snapshot(m) for m in (actor_t, critic_t, actor, critic)]
-    TargetNetworks([(actor, actor_t), (critic, critic_t)], tau=0.25).step()
+    TargetNetworks([(actor, actor_t), (critic, critic_t)], tau=0.25).update()
     for target, old_t, old_o in ((actor_t, old[0], old[2]), (critic_t, old[1], old[3])):
         for key, value in target.state_dict().items():
             torch.testing.assert_close(value, 0.75 * old_t[key] + 0.25 * old_o[key])
 
 
-@pytest.mark.parametrize("period", [1, 2, 3, 5])
-def test_period_k_moves_targets_only_on_every_kth_call(period):
-    online = nn.Linear(4, 3)
-    target = make_target(online)
-    with torch.no_grad():
-        online.weight.add_(1.0)
-    changed_at = []
-    targets = TargetNetworks([(online, target)], tau=0.5, period=period)
-    for call in range(1, 3 * period + 1):
-        before = target.weight.clone()
-        targets.step()
-        if not torch.equal(before, target.weight):
-            changed_at.append(call)
-            want = 0.5 * before + 0.5 * online.weight
-            torch.testing.assert_close(target.weight, want)
-    assert changed_at == [period, 2 * period, 3 * period]
-
-
-def test_state_dict_restores_num_calls_and_the_phase_of_the_period():
-    online = nn.Linear(2, 2)
-    with torch.no_grad():
-        online.weight.fill_(1.0)
-    target = make_target(online)
-    with torch.no_grad():
-        target.weight.zero_()
-    first = TargetNetworks([(online, target)], tau=1.0, period=3)
-    first.step()
-    first.step()
-    state = first.state_dict()
-    assert state == {"num_calls": 2}
-    resumed = TargetNetworks([(online, target)], tau=1.0, period=3)
-    resumed.load_state_dict(state)
-    assert resumed.num_calls == 2
-    assert torch.equal(target.weight, torch.zeros(2, 2))
-    resumed.step()  # the third call overall: the copy happens now
-    assert torch.equal(target.weight, online.weight)
+# The period (every target_update_period actor updates) is the loop's decision: tests/runtime/test_engine.py.
 
 
 def test_make_target_is_a_frozen_separate_copy():

@@ -8,7 +8,7 @@ import pytest
 from actorcritic import DDPG, PPO, DDPGConfig, PPOConfig
 from actorcritic.envs import make_env
 from actorcritic.errors import UserError
-from actorcritic.train.video import VIDEO_EXTRA, record_video
+from actorcritic.runtime.video import VIDEO_EXTRA, record_video
 
 OFF = {"hidden_sizes": (16, 16), "eval_episodes": 1, "learning_starts": 50, "batch_size": 32, "buffer_size": 1000}
 

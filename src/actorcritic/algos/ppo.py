@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import torch
 
+from actorcritic.algos.a2c import ActorCriticLearner, normalize
+from actorcritic.algos.settings import OnPolicyConfig, need
 from actorcritic.core.buffers import RolloutBuffer
-from actorcritic.train.agent import need
-from actorcritic.train.on_policy import OnPolicyAgent, OnPolicyConfig, normalize
+from actorcritic.core.optim import gradient_step
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,9 @@ def value_loss(
     return 0.5 * loss.mean()
 
 
-class PPO(OnPolicyAgent):
+class PPOLearner(ActorCriticLearner):
     """Proximal policy optimization: clipped surrogate, minibatch epochs, GAE, advantage normalisation."""
 
-    algo = "ppo"
-    config_cls = PPOConfig
     metric_names = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction")
 
     def update(self, rollout: RolloutBuffer) -> dict[str, torch.Tensor]:
@@ -90,21 +89,16 @@ class PPO(OnPolicyAgent):
             for b in rollout.minibatches(cfg.num_minibatches, self.generator):
                 log_prob, entropy, values = self.model.evaluate_actions(b.obs, b.actions)
                 log_ratio = log_prob - b.log_probs
-                ratio = log_ratio.exp()
+                ratio = log_ratio.exp()  # r_t(theta) = pi_theta(a|s) / pi_old(a|s)
                 advantages = normalize(b.advantages) if cfg.normalize_advantage else b.advantages
                 policy_loss = clipped_surrogate_loss(ratio, advantages, cfg.clip_coef)
                 v_loss = value_loss(values, b.values, b.returns, cfg.clip_coef if cfg.clip_value_loss else None)
                 loss = policy_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy.mean()
-                self.gradient_step(loss)
+                gradient_step(self.optim, loss, self.params, cfg.max_grad_norm)
                 with torch.no_grad():
                     approx_kl = ((ratio - 1) - log_ratio).mean()  # Schulman's low-variance estimator of KL(old || new)
                     clip_fraction = ((ratio - 1).abs() > cfg.clip_coef).float().mean()
-                stats.append(
-                    torch.stack(
-                        [policy_loss.detach(), v_loss.detach(), entropy.mean().detach(), approx_kl, clip_fraction]
-                    )
-                )
+                stats.append(torch.stack([policy_loss.detach(), v_loss.detach(), entropy.mean().detach(), approx_kl, clip_fraction]))  # fmt: skip
             if cfg.target_kl is not None and float(approx_kl) > cfg.target_kl:
                 break
-        means = torch.stack(stats).mean(0)
-        return dict(zip(self.metric_names, means, strict=True))
+        return dict(zip(self.metric_names, torch.stack(stats).mean(0), strict=True))

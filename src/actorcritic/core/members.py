@@ -8,7 +8,7 @@ checkpoint of a run trained alone, and a group can be assembled from such checkp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -62,3 +62,12 @@ def member_randn(
     for m, g in enumerate(generators):
         torch.randn(shape[1:], generator=g, device=device, out=out[m])
     return out
+
+
+def member_copy(
+    make: Callable[[], torch.nn.Module], stacked: torch.nn.Module, member: int, members: int
+) -> torch.nn.Module:
+    """Member ``member``'s block of a stacked module, as a one-member module from ``make()``."""
+    module = make()
+    module.load_state_dict(member_state(stacked.state_dict(), member, members))
+    return module

@@ -117,15 +117,8 @@ class _Actor(nn.Module):
 
     outputs_per_action: ClassVar[int] = 1
 
-    def __init__(
-        self,
-        obs_dim: int,
-        action_dim: int,
-        hidden_sizes: Sequence[int],
-        activation: str = "relu",
-        members: int = 1,
-        generators: Sequence[torch.Generator] | None = None,
-    ):
+    def __init__(self, obs_dim: int, action_dim: int, hidden_sizes: Sequence[int], activation: str = "relu",
+                 members: int = 1, generators: Sequence[torch.Generator] | None = None):  # fmt: skip
         super().__init__()
         out_dim = self.outputs_per_action * action_dim
         self.net = StackedMLP(obs_dim, hidden_sizes, out_dim, activation, members, generators)

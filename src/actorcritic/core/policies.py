@@ -182,6 +182,17 @@ class ActorCritic(nn.Module):
         return log_prob, entropy, self.v(features).squeeze(-1)
 
 
+class DeterministicHead(nn.Module):
+    """The policy half of an ActorCritic (its trunk and policy head): obs -> the deterministic action."""
+
+    def __init__(self, model: ActorCritic):
+        super().__init__()
+        self.trunk, self.pi = model.trunk, model.pi
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.pi.act(self.trunk(obs), deterministic=True)
+
+
 def orthogonal_init(module: nn.Module, gain: float) -> None:
     """Orthogonal weights with ``gain`` and zero biases for every linear layer in ``module``."""
     for layer in module.modules():

@@ -2,7 +2,8 @@
 
 theta_target <- theta_target + tau * (theta - theta_target)      (Lillicrap et al. 2015, soft update)
 
-applied every ``period`` updates (TF-Agents' ``target_update_period``); tau = 1 is a hard copy.
+The loop decides when (every ``target_update_period`` actor updates, TF-Agents' period); tau = 1 is a
+hard copy. An update holds no counter of its own, so it can be compiled whole.
 """
 
 from __future__ import annotations
@@ -26,28 +27,18 @@ def _float_tensors(module: nn.Module) -> list[torch.Tensor]:
 
 
 class TargetNetworks:
-    """Updates every target of an algorithm in one ``torch._foreach_lerp_`` call."""
+    """Every target of an algorithm, moved towards its online network in one ``torch._foreach_lerp_`` call."""
 
-    def __init__(self, pairs: list[tuple[nn.Module, nn.Module]], tau: float, period: int = 1):
+    def __init__(self, pairs: list[tuple[nn.Module, nn.Module]], tau: float):
         self.online = [t for online, _ in pairs for t in _float_tensors(online)]
         self.target = [t for _, target in pairs for t in _float_tensors(target)]
         if [t.shape for t in self.online] != [t.shape for t in self.target]:
             raise ValueError("online and target networks differ in shape")
-        self.tau, self.period = tau, period
-        self.num_calls = 0
+        self.tau = tau
 
-    @torch.no_grad()
-    def step(self) -> None:
-        """Call once per update; the targets move every ``period`` calls."""
-        self.num_calls += 1
-        if self.num_calls % self.period == 0:
-            polyak_update(self.target, self.online, self.tau)
-
-    def state_dict(self) -> dict:
-        return {"num_calls": self.num_calls}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.num_calls = int(state["num_calls"])
+    def update(self) -> None:
+        """theta' <- (1 - tau) theta' + tau theta for every pair."""
+        polyak_update(self.target, self.online, self.tau)
 
 
 @torch.no_grad()

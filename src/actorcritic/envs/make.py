@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable
 
 import gymnasium as gym
-import numpy as np
 
 from actorcritic.errors import UserError
 
@@ -101,12 +100,3 @@ def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync", **k
     if vectorization == "async":
         return gym.vector.AsyncVectorEnv(make_fns, autoreset_mode=mode)
     return gym.vector.SyncVectorEnv(make_fns, autoreset_mode=mode)
-
-
-def episode_seed(seed: int, *keys: int) -> int:
-    """A reproducible 32-bit seed for one episode, from the run seed and e.g. (env index, episode).
-
-    Negative keys are allowed (taken as 64-bit two's complement).
-    """
-    entropy = [int(k) & 0xFFFF_FFFF_FFFF_FFFF for k in (seed, *keys)]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])

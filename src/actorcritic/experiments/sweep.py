@@ -17,7 +17,6 @@ checkpoint, and runs that never reached a checkpoint start again.
 
 from __future__ import annotations
 
-import ast
 import csv
 import dataclasses
 import itertools
@@ -34,10 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from actorcritic.agents import agent_class
+from actorcritic.backends.ray.pool import TMP, init_ray, pack_dir, run_cli_remotely, unpack_dir
+from actorcritic.core.config import config_from_dict, parse_key_values, read_literal, split_list
+from actorcritic.core.files import atomic_write, atomic_write_json, atomic_write_text
+from actorcritic.core.stats import Estimate, area_under_curve, bootstrap_ci
 from actorcritic.errors import UserError
-from actorcritic.experiments.stats import Estimate, area_under_curve, bootstrap_ci
+from actorcritic.runtime.logging import eval_points, read_csv
+from actorcritic.runtime.plots import plot_compare
+from actorcritic.runtime.progress import ProgressBar
+from actorcritic.runtime.run_dir import METRICS
 
 SWEEP_COLUMNS = ["config", "seed", "status", "total_steps", "final_eval_return", "best_eval_return",
                  "solved_at_step", "auc", "wall_seconds", "run_dir"]  # fmt: skip
@@ -61,36 +66,16 @@ class Sweep:
 
 
 def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
-    """``["tau=1,0.01,1e-5", "actor_lr=1e-3,1e-4"]`` -> {"tau": [1, 0.01, 1e-05], "actor_lr": [...]}."""
-    grid: dict[str, list[Any]] = {}
-    for item in items:
-        key, sep, values = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key.isidentifier() or not values.strip():
-            raise UserError(f"--grid wants key=value,value,...; got '{item}'")
-        if key in grid:
-            raise UserError(f"--grid names '{key}' twice")
-        grid[key] = [_literal(v) for v in values.split(",")]
-    return grid
+    """``["tau=1,0.01,1e-5", "actor_lr=1e-3,1e-4"]`` -> {"tau": [1, 0.01, 1e-05], "actor_lr": [...]}: each value
+    list split at its top-level commas, so ``hidden_sizes=(64,64),(256,256)`` is two values."""
+    return parse_key_values(items, "--grid", read=lambda text: [read_literal(v) for v in split_list(text)])
 
 
 def parse_settings(items: Sequence[str]) -> dict[str, Any]:
-    """``["gamma=0.98", "hidden_sizes=(64, 64)"]`` -> {"gamma": 0.98, "hidden_sizes": [64, 64]}."""
-    settings = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise UserError(f"--set wants key=value; got '{item}'")
-        value = _literal(value)
-        settings[key.strip().replace("-", "_")] = list(value) if isinstance(value, tuple) else value
-    return settings
-
-
-def _literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError):
-        return text.strip()  # a bare word: a string (e.g. noise=ou)
+    """``["gamma=0.98", "hidden_sizes=(64, 64)"]`` -> {"gamma": 0.98, "hidden_sizes": [64, 64]} (tuples become
+    lists, as in a JSON config file)."""
+    settings = parse_key_values(items, "--set")
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
 
 
 def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -131,18 +116,15 @@ def run_sweep(
     for sub in ("configs", "runs", "logs", "plots"):
         (sweep_dir / sub).mkdir(exist_ok=True)
     for config in sweep.configs:
-        path = sweep_dir / "configs" / f"{config_name(config)}.json"
-        path.write_text(json.dumps({**sweep.settings, **config}, indent=2) + "\n")
+        atomic_write_json(sweep_dir / "configs" / f"{config_name(config)}.json", {**sweep.settings, **config})
 
     todo = [r for r in sweep.runs() if not _finished(_run_dir(sweep_dir, r[0], r[2]), sweep.total_steps)]
     done = len(sweep.runs()) - len(todo)
-    bar = _Bar(len(sweep.runs()), done) if progress else None
+    bar = ProgressBar(len(sweep.runs()), done, description="sweep", unit="runs", disable=not progress)
     failures: list[str] = []
     running: set = set()  # processes (local) or Ray tasks in flight
     run_one = _run_one if backend == "local" else _run_one_on_ray
     if backend == "ray":
-        from actorcritic.distributed import init_ray
-
         init_ray()
     pool = ThreadPoolExecutor(max(1, workers))
     try:
@@ -151,8 +133,7 @@ def run_sweep(
             error = future.result()
             if error:
                 failures.append(error)
-            if bar is not None:
-                bar.advance()
+            bar.advance()
     except BaseException:  # Ctrl-C: no queued run may start, the running ones stop (they resume next time)
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in list(running):
@@ -160,8 +141,7 @@ def run_sweep(
         raise
     finally:
         pool.shutdown(wait=True)
-        if bar is not None:
-            bar.close()
+        bar.close()
     rows = collect(sweep, sweep_dir)
     write_results(sweep, sweep_dir, rows)
     if failures:
@@ -178,16 +158,13 @@ def claim_directory(definition_file: Path, definition: dict[str, Any], what: str
             raise UserError(f"'{definition_file.parent}' holds a different {what} (see its {definition_file.name}); "
                             f"choose another {flag}")  # fmt: skip
     else:
-        definition_file.write_text(json.dumps(definition, indent=2) + "\n")
+        atomic_write_json(definition_file, definition)
 
 
 def _check_configs(sweep: Sweep) -> None:
     """Every grid and --set key must be a field of the algorithm's config: fail before any run starts."""
-    from actorcritic.config import config_from_dict
-    from actorcritic.registry import ALGOS
 
-    if sweep.algo not in ALGOS:
-        raise UserError(f"unknown algorithm '{sweep.algo}'; choose one of: {', '.join(ALGOS)}")
+    cls = agent_class(sweep.algo)
     if not sweep.seeds or sweep.total_steps < 1:
         raise UserError("a sweep needs at least one seed and total_steps >= 1")
     names = [config_name(c) for c in sweep.configs]
@@ -196,7 +173,7 @@ def _check_configs(sweep: Sweep) -> None:
             f"the grid repeats a configuration: {', '.join(sorted({n for n in names if names.count(n) > 1}))}"
         )
     for config in sweep.configs:
-        config_from_dict(ALGOS[sweep.algo].config_cls, {**sweep.settings, **config}, "the sweep's settings")
+        config_from_dict(cls.config_cls, {**sweep.settings, **config}, "the sweep's settings")
 
 
 def _run_dir(sweep_dir: Path, name: str, seed: int) -> Path:
@@ -236,7 +213,7 @@ def _run_one(sweep: Sweep, sweep_dir: Path, name: str, seed: int, running: set) 
     """One run as its own process: new, or resumed from its checkpoint. Returns an error line or None."""
     run_dir = _run_dir(sweep_dir, name, seed)
     config = sweep_dir / "configs" / f"{name}.json"
-    cmd = [sys.executable, "-m", "actorcritic.cli", *train_command(sweep, seed, run_dir, config, _prepare(run_dir))]
+    cmd = [sys.executable, "-m", "actorcritic", *train_command(sweep, seed, run_dir, config, _prepare(run_dir))]
     log = _log(sweep_dir, name, seed)
     with open(log, "a") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
@@ -252,8 +229,6 @@ def _run_one_on_ray(sweep: Sweep, sweep_dir: Path, name: str, seed: int, running
     """One run as a Ray task on any node: its run directory (and checkpoint, to resume) travels there and
     back. Returns an error line or None."""
     import ray
-
-    from actorcritic.distributed.ray_backend import TMP, pack_dir, run_cli_remotely, unpack_dir
 
     run_dir = _run_dir(sweep_dir, name, seed)
     resume = _prepare(run_dir)
@@ -293,33 +268,7 @@ def _outcome(code: int, name: str, seed: int, log: Path) -> str | None:
     return f"{name} seed {seed}: exit code {code}: {lines[-1] if lines else ''} (log: {log})"
 
 
-class _Bar:
-    def __init__(self, total: int, done: int):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(TextColumn("runs"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn())
-        self.task = self.progress.add_task("sweep", total=total, completed=done)
-        self.progress.start()
-
-    def advance(self) -> None:
-        self.progress.advance(self.task)
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
 # ------------------------------------------------------------------------------------------ results
-def eval_curve(run_dir: Path) -> tuple[list[int], list[float]]:
-    """(steps, eval mean returns) from a run's metrics.csv rows that carry an evaluation."""
-    steps, returns = [], []
-    with open(run_dir / "metrics.csv") as f:
-        for row in csv.DictReader(f):
-            if row.get("eval_return_mean"):
-                steps.append(int(row["step"]))
-                returns.append(float(row["eval_return_mean"]))
-    return steps, returns
-
-
 def collect(sweep: Sweep, sweep_dir: Path) -> list[dict[str, Any]]:
     """One row per run (finished or not), in the sweep's order."""
     rows = []
@@ -328,7 +277,7 @@ def collect(sweep: Sweep, sweep_dir: Path) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"config": name, "seed": seed, "run_dir": str(run_dir.relative_to(sweep_dir))}
         if _finished(run_dir, sweep.total_steps):
             s = json.loads((run_dir / "summary.json").read_text())
-            steps, returns = eval_curve(run_dir)
+            steps, returns, _ = eval_points(read_csv(run_dir / METRICS))
             row.update(status="finished", total_steps=s["total_steps"], final_eval_return=s["final_eval_mean_return"],
                        best_eval_return=s["best_eval_mean_return"], solved_at_step=s["solved_at_step"],
                        auc=area_under_curve(steps, returns), wall_seconds=s["wall_seconds"])  # fmt: skip
@@ -339,16 +288,20 @@ def collect(sweep: Sweep, sweep_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_results(sweep: Sweep, sweep_dir: Path, rows: list[dict[str, Any]]) -> None:
-    with open(sweep_dir / "sweep.csv.tmp", "w", newline="") as f:
+    def write_csv(f: Any) -> None:
         writer = csv.DictWriter(f, SWEEP_COLUMNS)
         writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in SWEEP_COLUMNS})
-    os.replace(sweep_dir / "sweep.csv.tmp", sweep_dir / "sweep.csv")
+        writer.writerows({k: _cell(row.get(k)) for k in SWEEP_COLUMNS} for row in rows)
+
+    atomic_write(sweep_dir / "sweep.csv", write_csv)
     stats = config_stats(sweep, rows)
-    (sweep_dir / "summary.md").write_text(summary_markdown(sweep, stats))
-    if any(s["final"] for s in stats):
-        plot_compare(sweep, sweep_dir, sweep_dir / "plots" / "compare.png")
+    atomic_write_text(sweep_dir / "summary.md", summary_markdown(sweep, stats))
+    if any(s["final"] for s in stats):  # each configuration's finished seeds: a mean curve with a 95% CI band
+        groups: dict[str, list[Path]] = {s["config"]: [] for s in stats}
+        for row in rows:
+            if row["status"] == "finished":
+                groups[row["config"]].append(sweep_dir / row["run_dir"])
+        plot_compare(groups, sweep_dir / "plots" / "compare.png", title=f"{sweep.algo.upper()} on {sweep.env}")
 
 
 def _cell(value: Any) -> Any:
@@ -436,42 +389,6 @@ def conclusion(stats: list[dict[str, Any]]) -> list[str]:
 
 def _settings_text(settings: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in settings.items())
-
-
-def plot_compare(sweep: Sweep, sweep_dir: Path, output: Path) -> Path:
-    """The mean eval-return curve of each configuration over its seeds, with a 95% bootstrap CI band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for config in sweep.configs:
-        name = config_name(config)
-        curves = [eval_curve(_run_dir(sweep_dir, name, s)) for s in sweep.seeds
-                  if _finished(_run_dir(sweep_dir, name, s), sweep.total_steps)]  # fmt: skip
-        curves = [c for c in curves if c[0]]
-        if not curves:
-            continue
-        # The k-th evaluation of every seed, at the seeds' median step (on-policy rollouts end a little
-        # apart, so seeds evaluate at slightly different steps).
-        length = min(len(c[0]) for c in curves)
-        steps = [float(np.median([c[0][k] for c in curves])) for k in range(length)]
-        estimates = [bootstrap_ci([c[1][k] for c in curves]) for k in range(length)]
-        (line,) = ax.plot(steps, [e.mean for e in estimates], label=f"{name} ({len(curves)} seeds)")
-        ax.fill_between(steps, [e.low for e in estimates], [e.high for e in estimates], color=line.get_color(),
-                        alpha=0.2, linewidth=0)  # fmt: skip
-    ax.set_xlabel("env steps")
-    ax.set_ylabel("eval return (mean over seeds, 95% CI)")
-    ax.set_title(f"{sweep.algo.upper()} on {sweep.env}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    tmp = output.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, output)
-    return output
 
 
 # ------------------------------------------------------------------------------------------ presets

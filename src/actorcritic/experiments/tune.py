@@ -19,8 +19,6 @@ process, and each trial's run directory is brought back to ``trials/trial<N>`` w
 from __future__ import annotations
 
 import csv
-import json
-import os
 import queue
 import shutil
 import tempfile
@@ -29,6 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from actorcritic.agents import agent_class
+from actorcritic.backends.ray.pool import init_ray, ours, pack_dir, require_ray, unpack_dir
+from actorcritic.core.config import config_from_dict
+from actorcritic.core.files import atomic_write, atomic_write_json
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.experiments.sweep import claim_directory
 
@@ -120,26 +122,20 @@ def tune(
     """Run ``trials`` more trials of ``algo`` on ``env`` in ``tune_dir``: one at a time in this process
     (backend "local"), or ``workers`` at a time on Ray actors ("ray"). Returns the best trial's settings."""
     optuna = _optuna()
-    from actorcritic.config import config_from_dict
-    from actorcritic.registry import ALGOS
 
-    if algo not in ALGOS:
-        raise UserError(f"unknown algorithm '{algo}'; choose one of: {', '.join(ALGOS)}")
     if trials < 1 or total_steps < 1 or startup_trials < 0:
         raise UserError("trials and total_steps must be >= 1, startup_trials >= 0")
     if backend not in ("local", "ray"):
         raise UserError(f"backend must be local or ray, got '{backend}'")
     if workers < 1:
         raise UserError(f"workers must be >= 1, got {workers}")
-    cls, settings = ALGOS[algo], dict(settings or {})
+    cls, settings = agent_class(algo), dict(settings or {})
     config_from_dict(cls.config_cls, settings, "--set")  # a bad fixed setting fails before any trial
     space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
     meta = {"algo": algo, "env": env, "total_steps": total_steps, "seed": seed, "settings": settings}
     claim_directory(tune_dir / "tune.json", meta, "study", "--tune-dir")
     train, jobs, catch = _train_here, 1, (TrainingDiverged,)  # a diverged trial fails, the others go on
     if backend == "ray":
-        from actorcritic.distributed.ray_backend import init_ray
-
         ray = init_ray()
         train, jobs, catch = _train_on_ray, workers, (*catch, ray.exceptions.RayActorError)  # so does a lost node
 
@@ -186,9 +182,8 @@ _Report = Callable[[int, float], None]
 def _train_here(algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path, report: _Report) -> float:
     """Train one trial's agent in this process, calling ``report(step, mean_return)`` at each evaluation
     (it raises to stop training); returns the final evaluation's mean return."""
-    from actorcritic.registry import ALGOS
 
-    agent = ALGOS[algo](env, config, seed=seed, run_dir=run_dir)
+    agent = agent_class(algo)(env, config, seed=seed, run_dir=run_dir)
     agent.on_evaluation = report
     try:
         agent.learn(total_steps)
@@ -203,7 +198,6 @@ def _train_on_ray(
     """``_train_here`` on a Ray actor: its evaluations come here one by one, each answered once
     ``report`` has passed it; when ``report`` raises (pruned), training raises or the trial ends, the
     actor stops and its run directory is unpacked into ``run_dir``."""
-    from actorcritic.distributed.ray_backend import require_ray, unpack_dir
 
     ray = require_ray()
     runner = ray.remote(TrialRunner).options(num_cpus=1, scheduling_strategy="SPREAD")
@@ -224,7 +218,6 @@ def _train_on_ray(
 
 def _get(ray: Any, ref: Any) -> Any:
     """``ray.get``, raising what the actor raised when it is ours (a user error, diverged training)."""
-    from actorcritic.distributed.ray_backend import ours
 
     try:
         return ray.get(ref)
@@ -283,7 +276,6 @@ class TrialRunner:
 
     def finish(self) -> bytes | None:
         """Stop training (at its next evaluation, if it still runs) and return the run directory packed."""
-        from actorcritic.distributed.ray_backend import pack_dir
 
         self.answers.put(True)
         self.thread.join()
@@ -330,8 +322,8 @@ def best_settings(study: Any, space: dict[str, tuple], settings: dict[str, Any])
 
 def write_results(study: Any, space: dict[str, tuple], settings: dict[str, Any], meta: dict, tune_dir: Path) -> None:
     names = list(space)
-    tmp = tune_dir / "trials.csv.tmp"
-    with open(tmp, "w", newline="") as f:
+
+    def write_csv(f: Any) -> None:
         writer = csv.writer(f)
         writer.writerow(["number", "state", "value", "last_step", *names])
         for t in study.trials:
@@ -339,8 +331,9 @@ def write_results(study: Any, space: dict[str, tuple], settings: dict[str, Any],
             params = decode(t.params, space)
             writer.writerow([t.number, t.state.name, "" if t.value is None else f"{t.value:.6g}", last_step,
                              *(params.get(n, "") for n in names)])  # fmt: skip
-    os.replace(tmp, tune_dir / "trials.csv")
+
+    atomic_write(tune_dir / "trials.csv", write_csv)
     if _done(study.trials) and any(t.value is not None for t in study.trials):
         best = {"algo": meta["algo"], "env": meta["env"], "total_steps": meta["total_steps"],
                 **best_settings(study, space, settings)}  # fmt: skip
-        (tune_dir / "best.json").write_text(json.dumps(best, indent=2) + "\n")
+        atomic_write_json(tune_dir / "best.json", best)

@@ -1,0 +1,65 @@
+"""What DDPG, TD3 and SAC learners share: an actor and a Q ensemble with its target copy, an Adam optimizer
+each, every member's generator, and the critic regression they all run on their own TD target:
+
+    L_Q = sum_i mean (Q_i(s, a) - y)^2          (or Huber), one fused Adam step, per member
+
+Each algorithm's file adds its own targets, its temperature and its update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from actorcritic.algos.settings import OffPolicyConfig
+from actorcritic.core.buffers import Batch
+from actorcritic.core.members import member_copy
+from actorcritic.core.networks import QEnsemble
+from actorcritic.core.optim import ensemble_critic_loss, gradient_step, make_adam
+from actorcritic.core.targets import make_target
+
+
+class OffPolicyLearner:
+    """An actor (``make_actor``, the algorithm's) and a Q ensemble of ``cfg.num_critics`` critics."""
+
+    config: Any
+
+    def __init__(self, cfg: OffPolicyConfig, obs_dim: int, action_dim: int, init_generators: Sequence[torch.Generator],
+                 generators: Sequence[torch.Generator], device: torch.device):  # fmt: skip
+        self.config, self.generators, self.members = cfg, list(generators), len(generators)
+        self.obs_dim, self.action_dim = obs_dim, action_dim
+        g = list(init_generators)  # member m's initial weights from its own stream: the actor's, then the critics'
+        self.actor = self.make_actor(cfg, obs_dim, action_dim, g, device)
+        self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics,
+                                self.members, g).to(device)  # fmt: skip
+        self.critic_target = make_target(self.critic)
+        self.actor_params, self.critic_params = list(self.actor.parameters()), list(self.critic.parameters())
+        self.actor_optim = make_adam(self.actor_params, cfg.actor_lr)
+        self.critic_optim = make_adam(self.critic_params, cfg.critic_lr)
+
+    @staticmethod
+    def make_actor(cfg: Any, obs_dim: int, action_dim: int, init_generators: Sequence[torch.Generator],
+                   device: torch.device | str) -> torch.nn.Module:  # fmt: skip
+        raise NotImplementedError
+
+    @staticmethod
+    def act(cfg: Any, actor: torch.nn.Module, obs: torch.Tensor, deterministic: bool,
+            generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
+        raise NotImplementedError
+
+    def policy(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
+        return self.act(self.config, self.actor, obs, deterministic, self.generators)
+
+    def deterministic_actor(self, member: int = 0) -> torch.nn.Module:
+        """A CPU copy of one member's actor, obs -> its deterministic action in [-1, 1] (for export)."""
+        make = lambda: self.make_actor(self.config, self.obs_dim, self.action_dim, [torch.Generator()], "cpu")  # noqa: E731
+        return member_copy(make, self.actor, member, self.members)
+
+    def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""
+        q = self.critic(batch.obs, batch.actions)
+        loss = ensemble_critic_loss(self.config.critic_loss, q, y)
+        gradient_step(self.critic_optim, loss, self.critic_params, self.config.max_grad_norm, self.members)
+        return loss, q

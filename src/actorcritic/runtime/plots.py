@@ -1,0 +1,143 @@
+"""Plots of a run (returns, losses) and of several runs compared, from the runs' CSVs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from actorcritic.core.files import atomic_path
+from actorcritic.core.stats import Estimate, bootstrap_ci
+from actorcritic.errors import UserError
+from actorcritic.runtime.logging import BASE_COLUMNS, EVAL_COLUMNS, eval_points, read_csv
+from actorcritic.runtime.run_dir import EPISODES, METRICS
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """Trailing mean over up to ``window`` values (shorter at the start)."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) == 0:
+        return values
+    csum = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    start = np.maximum(0, idx - window)
+    return (csum[idx] - csum[start]) / (idx - start)
+
+
+def _read_run(run_dir: Path) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    if not (run_dir / METRICS).is_file():
+        raise UserError(f"'{run_dir}' is not a run directory (no {METRICS})")
+    episodes = read_csv(run_dir / EPISODES) if (run_dir / EPISODES).is_file() else []
+    return read_csv(run_dir / METRICS), episodes
+
+
+def plot_run(run_dir: str | Path, window: int = 10) -> list[Path]:
+    """Write ``plots/returns.png`` and ``plots/losses.png`` for one run."""
+    plt = _pyplot()
+    run_dir = Path(run_dir)
+    metrics, episodes = _read_run(run_dir)
+    out_dir = run_dir / "plots"
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    if episodes:
+        steps = [e["step"] for e in episodes]
+        returns = [e["return"] for e in episodes]
+        ax.plot(steps, returns, ".", color="tab:blue", alpha=0.3, ms=4, label="episodic return")
+        ax.plot(
+            steps,
+            moving_average(returns, window),
+            color="tab:blue",
+            label=f"moving average ({window})",
+        )
+    eval_steps, eval_mean, eval_std = eval_points(metrics)
+    if len(eval_steps):
+        ax.plot(eval_steps, eval_mean, "o-", color="tab:orange", label="eval (deterministic)")
+        ax.fill_between(eval_steps, eval_mean - eval_std, eval_mean + eval_std, color="tab:orange", alpha=0.2)
+    ax.set(xlabel="env steps", ylabel="return", title=f"Returns: {run_dir.name}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    returns_png = _save(fig, out_dir / "returns.png")
+
+    loss_keys = [k for k in (metrics[0] if metrics else {}) if k not in BASE_COLUMNS + EVAL_COLUMNS]
+    fig, axes = plt.subplots(1, max(1, len(loss_keys)), figsize=(4 * max(1, len(loss_keys)), 3.5), squeeze=False)
+    for ax, key in zip(axes[0], loss_keys, strict=False):
+        pts = [(r["step"], r[key]) for r in metrics if not math.isnan(r[key])]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), color="tab:red")
+        ax.set(xlabel="env steps", title=key)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return [returns_png, _save(fig, out_dir / "losses.png")]
+
+
+def plot_compare(
+    runs: Sequence[str | Path] | Mapping[str, Sequence[str | Path]],
+    output: str | Path,
+    window: int = 10,
+    title: str | None = None,
+) -> Path:
+    """Compare runs on one plot of eval return against env steps; the one comparison plot of the package.
+
+    ``runs`` is either run directories, each drawn on its own and labelled by its name (``actorcritic plot``),
+    or labelled groups of them (a sweep: the seeds of each configuration). A group of several runs is drawn
+    as its mean curve with a 95% bootstrap CI band; a lone run as its evaluations (solid) and its episodic
+    return's moving average (faint). Runs without an evaluation add no curve to a group.
+    """
+    # pairs, not a dict: two runs of the same directory name (a/seed0, b/seed0) are two curves
+    groups = list(runs.items()) if isinstance(runs, Mapping) else [(Path(r).name, [r]) for r in runs]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, run_dirs) in enumerate(groups):
+        color = colors[i % len(colors)]
+        data = [_read_run(Path(d)) for d in run_dirs]
+        curves = [c for c in (eval_points(metrics)[:2] for metrics, _ in data) if len(c[0])]
+        if len(data) == 1 and data[0][1]:
+            episodes = data[0][1]
+            returns = moving_average([e["return"] for e in episodes], window)
+            ax.plot([e["step"] for e in episodes], returns, color=color, alpha=0.35)
+        if len(curves) == 1:
+            ax.plot(*curves[0], "o-", color=color, ms=3, label=label)
+        elif curves:
+            steps, estimates = _mean_curve(curves)
+            ax.plot(steps, [e.mean for e in estimates], color=color, label=f"{label} ({len(curves)} runs)")
+            ax.fill_between(steps, [e.low for e in estimates], [e.high for e in estimates], color=color,
+                            alpha=0.2, linewidth=0)  # fmt: skip
+    several = any(len(run_dirs) > 1 for _, run_dirs in groups)
+    ylabel = "eval return (mean over runs, 95% CI)" if several else "return"
+    ax.set(xlabel="env steps", ylabel=ylabel, title=title or "eval return (solid), episodic moving average (faint)")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return _save(fig, Path(output))
+
+
+def _mean_curve(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[float], list[Estimate]]:
+    """The k-th evaluation of every run, at the runs' median step (on-policy rollouts end a little apart, so
+    seeds evaluate at slightly different steps), as a bootstrap estimate per k, up to the shortest run."""
+    length = min(len(steps) for steps, _ in curves)
+    steps = [float(np.median([c[0][k] for c in curves])) for k in range(length)]
+    return steps, [bootstrap_ci([c[1][k] for c in curves]) for k in range(length)]
+
+
+def _save(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` atomically, in the format its suffix names (png without one), and close it."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100, format=path.suffix.lstrip(".").lower() or "png")
+    finally:
+        _pyplot().close(fig)
+    return path

@@ -1,0 +1,62 @@
+"""Run directories: ``runs/<env>__<algo>__seed<seed>__<timestamp>/`` unless the user names one."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from actorcritic.core.files import atomic_write_json
+from actorcritic.errors import UserError
+
+CONFIG, METRICS, EPISODES, SUMMARY = "config.json", "metrics.csv", "episodes.csv", "summary.json"
+
+
+def default_run_dir(env_id: str, algo: str, seed: int, root: str | Path = "runs") -> Path:
+    env_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", env_id)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{env_name}__{algo}__seed{seed}__{stamp}"
+    suffix = 1
+    while path.exists():  # two runs started in the same second
+        suffix += 1
+        path = Path(root) / f"{env_name}__{algo}__seed{seed}__{stamp}-{suffix}"
+    return path
+
+
+def check_new_run_dir(path: str | Path) -> Path:
+    """``path``, if it can be a new run directory: an existing non-empty one is never reused."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UserError(
+            f"run directory '{path}' already exists and is not empty; "
+            "resume it with `actorcritic train --resume` or choose another --run-dir"
+        )
+    return path
+
+
+def create_run_dir(path: str | Path) -> Path:
+    """Create a new run directory; an existing non-empty one is never reused or overwritten."""
+    path = check_new_run_dir(path)
+    (path / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (path / "plots").mkdir(exist_ok=True)
+    return path
+
+
+# The name the training engine imports for config.json and summary.json; the writer is core/files.py.
+write_json = atomic_write_json
+
+
+def member_run_dirs(run_dir: str | Path | Sequence[str | Path] | None, seeds: list[int]) -> list[Path | None]:
+    """Each member's new run directory: ``run_dir`` alone; in a group ``run_dir/seed<S>``, or one
+    directory per member when ``run_dir`` is a list. All are checked here; the loop creates them when
+    training starts, so a refused setting leaves nothing behind."""
+    if run_dir is None:
+        return [None] * len(seeds)
+    if isinstance(run_dir, str | Path):
+        dirs = [Path(run_dir)] if len(seeds) == 1 else [Path(run_dir) / f"seed{s}" for s in seeds]
+    else:
+        dirs = [Path(d) for d in run_dir]
+    if len(dirs) != len(seeds) or len(set(dirs)) != len(dirs):
+        raise UserError(f"{len(seeds)} seeds need {len(seeds)} distinct run directories, got {len(dirs)}")
+    return [check_new_run_dir(d) for d in dirs]

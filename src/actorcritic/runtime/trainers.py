@@ -1,0 +1,132 @@
+"""One turn of each family's loop: gather experience, then the updates it calls for. The loop around
+(``runtime/loop.py``) owns the rest of time: evaluation, logging, checkpoints, the end of the run.
+
+A trainer decides when: how many updates a turn runs, and for each whether the actor and the targets
+move. The learner only receives that decision, so its update keeps no counter and can be compiled whole.
+A back end (A3C's worker processes, Ray) brings a trainer of its own with the same methods.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from actorcritic.core.buffers import ReplayBuffer
+from actorcritic.errors import TrainingDiverged
+from actorcritic.runtime.clock import Clock
+from actorcritic.runtime.collectors import RolloutCollector, StepCollector
+from actorcritic.runtime.metrics import MetricSums
+
+
+class Trainer:
+    """What the loop calls; the defaults suit a trainer that steps its envs in this process."""
+
+    def start(self) -> None:
+        """Before the first turn of a learn(): make envs, start workers."""
+
+    def turn(self) -> None:
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        """Hold any workers (an evaluation or checkpoint needs a model no one is changing)."""
+
+    def resume(self) -> None:
+        """Let held workers go on."""
+
+    def stop(self) -> None:
+        """End any workers (at the end of learn(), and in close())."""
+
+    def state_dict(self, member: int, include_buffer: bool) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        pass
+
+
+class OffPolicyTrainer(Trainer):
+    """A vector step of exploration into the replay buffer (or, from a back end, a fragment of them), then
+    ``gradient_steps`` updates every ``train_freq`` vector steps once ``learning_starts`` steps are in."""
+
+    def __init__(self, cfg: Any, learner: Any, buffer: ReplayBuffer, collector: StepCollector, clock: Clock,
+                 metrics: MetricSums, compile: bool = False):  # fmt: skip
+        self.cfg, self.learner, self.buffer, self.collector = cfg, learner, buffer, collector
+        self.clock, self.metrics = clock, metrics
+        # torch.compile the update: it reads no counter, so the only guards are the two decisions below.
+        self.update = torch.compile(learner.update, dynamic=False) if compile else learner.update
+
+    def start(self) -> None:
+        mid_episode = self.collector.runner.start()
+        if mid_episode.any():
+            self.buffer.mark_episode_end(mid_episode)  # n-step windows must not run past the interrupted episode
+
+    def gather(self) -> None:
+        """Local collection: one vector step into the buffer (a Ray trainer takes a worker's fragment)."""
+        self.buffer.add(*self.collector.collect(self.clock.global_step))
+
+    def turn(self) -> None:
+        cfg, clock = self.cfg, self.clock
+        before = clock.vector_steps
+        self.gather()
+        if clock.global_step >= cfg.learning_starts:
+            phases = clock.vector_steps // cfg.train_freq - before // cfg.train_freq
+            if phases:
+                self.train(phases * cfg.gradient_steps)
+
+    def train(self, updates: int) -> None:
+        cfg, clock = self.cfg, self.clock
+        started = time.perf_counter()
+        for _ in range(updates):
+            n = clock.num_updates + 1
+            update_actor = n % cfg.policy_delay == 0  # TD3's delayed policy updates
+            update_targets = update_actor and (n // cfg.policy_delay) % cfg.target_update_period == 0
+            self.metrics.add(self.update(self.buffer.sample(cfg.batch_size), update_actor, update_targets))
+            clock.num_updates = n
+        clock.update_seconds += time.perf_counter() - started
+
+    def state_dict(self, member: int, include_buffer: bool) -> dict[str, Any]:
+        return {"buffer": self.buffer.state_dict(member)} if include_buffer else {}
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        for i, s in enumerate(states):
+            if "buffer" in s:
+                self.buffer.load_state_dict(s["buffer"], member=i)
+
+
+class OnPolicyTrainer(Trainer):
+    """A rollout (or whole episodes) with the current policy, then one update on it, then it is thrown away."""
+
+    def __init__(self, cfg: Any, learner: Any, collector: RolloutCollector, clock: Clock, metrics: MetricSums):
+        self.cfg, self.learner, self.collector, self.clock, self.metrics = cfg, learner, collector, clock, metrics
+
+    def start(self) -> None:
+        mid_episode = self.collector.runner.start()
+        if mid_episode.any():
+            self.collector.interrupted(mid_episode)
+
+    def turn(self) -> None:
+        cfg, clock = self.cfg, self.clock
+        rollout = self.collector.collect()
+        started = time.perf_counter()
+        if cfg.anneal_lr and clock.total_steps:
+            self.learner.set_learning_rate(cfg.learning_rate * max(0.0, 1.0 - clock.global_step / clock.total_steps))
+        metrics = self.learner.update(rollout)
+        if not bool(torch.isfinite(torch.stack(list(metrics.values()))).all()):  # one sync per rollout
+            raise TrainingDiverged("NaN or inf in loss")
+        clock.num_updates += 1
+        self.metrics.add(metrics)
+        clock.update_seconds += time.perf_counter() - started
+
+    def state_dict(self, member: int, include_buffer: bool) -> dict[str, Any]:
+        c = self.collector
+        normalizers = {
+            name: n.state_dict() for name, n in (("obs", c.obs_normalizer), ("return", c.return_scaler)) if n
+        }
+        return {"normalizers": normalizers}
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        c, saved = self.collector, states[0]["normalizers"]
+        for name, n in (("obs", c.obs_normalizer), ("return", c.return_scaler)):
+            if n is not None:
+                n.load_state_dict(saved[name])
