@@ -376,3 +376,12 @@ def test_resume_finishes_a_run_killed_after_its_last_checkpoint(tmp_path, capsys
     assert "finishing" in out and json.loads((run_dir / "summary.json").read_text())["total_steps"] == 300
     code, out, _ = run_cli(capsys, "train", "--resume", run_dir)
     assert code == 0 and "nothing to do" in out
+
+
+@pytest.mark.parametrize(("flags", "threads"), [((), 1), (("--threads", "2"), 2)])
+def test_train_runs_torch_on_one_thread_unless_asked(tmp_path, capsys, flags, threads):
+    torch.set_num_threads(3)  # whatever the process had before: the command sets its own
+    code, _, _ = run_cli(capsys, "train", "--total-steps", "60", "--learning-starts", "50", "--eval-interval", "0",
+                         "--eval-episodes", "1", "--run-dir", tmp_path / "run", "--no-progress", *flags)  # fmt: skip
+    assert code == 0
+    assert torch.get_num_threads() == threads

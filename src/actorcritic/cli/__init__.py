@@ -73,8 +73,10 @@ class TrainArgs(Generic[C]):
     """A .toml, .yaml or .json file of settings; flags given on the command line override it."""
     device: str = "cpu"
     """Torch device: cpu or cuda."""
-    threads: int | None = None
-    """Torch CPU threads (default: torch's choice). 1 is fastest when other work shares the cores."""
+    threads: int = 1
+    """Torch CPU threads. 1 keeps a run's speed when other work shares the cores (with torch's default of
+    one per core, a run beside one busy process took 2.7x as long, two runs at once 9.8x: bench/threads.py);
+    more pay only for large networks or seed groups on an otherwise idle machine."""
     compile: bool = False
     """Off-policy algorithms: run the update through torch.compile (the first updates take a while to compile)."""
     progress: bool = True
@@ -92,7 +94,7 @@ class TrainArgs(Generic[C]):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.seeds < 1:
             raise UserError(f"seeds must be >= 1, got {self.seeds}")
-        if self.threads is not None and self.threads < 1:
+        if self.threads < 1:
             raise UserError(f"threads must be >= 1, got {self.threads}")
 
 
@@ -118,8 +120,8 @@ class ResumeArgs:
     """Checkpoint interval (default: the run's original one)."""
     device: str = "cpu"
     """Torch device."""
-    threads: int | None = None
-    """Torch CPU threads (default: torch's choice)."""
+    threads: int = 1
+    """Torch CPU threads (1: see `actorcritic train --help`)."""
     compile: bool = False
     """Run the update through torch.compile."""
     progress: bool = True
@@ -294,11 +296,10 @@ def _connect_ray(backend: str, address: str | None, hint: str = "") -> None:
 _TRAIN_HINT = " (ddpg, td3, sac and a3c have it)"
 
 
-def _set_threads(threads: int | None) -> None:
-    if threads is not None:
-        if threads < 1:
-            raise UserError(f"threads must be >= 1, got {threads}")
-        torch.set_num_threads(threads)
+def _set_threads(threads: int) -> None:
+    if threads < 1:
+        raise UserError(f"threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
 
 
 def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
