@@ -80,8 +80,7 @@ def test_actor_step_computes_no_critic_weight_gradients():
     seen = []
     hooks = [p.register_hook(lambda g: seen.append(g)) for p in learner.critic.parameters()]
     b = random_batch()
-    actor_loss = -learner.critic(b.obs, learner.actor(b.obs)).mean()
-    actorcritic.core.optim.gradient_step(learner.actor_optim, actor_loss, learner.actor_params)
+    learner.actor_optim.minimize(lambda actor: -learner.critic(b.obs, actor(b.obs)).mean(dim=(-2, -1)))
     assert seen == [] and all(p.grad is None for p in learner.critic.parameters())
     for h in hooks:
         h.remove()

@@ -1,10 +1,12 @@
 """``--compile`` runs the update through torch.compile; the update reads no counter, so after warm-up
-(one graph for each of the loop's decisions) no update compiles again."""
+(one graph for each of the loop's decisions) no update compiles again, not even after a checkpoint is
+loaded into the running agent (a resume)."""
 
 import pytest
 from torch._dynamo.utils import counters
 
 from actorcritic import DDPG, SAC, TD3
+from actorcritic.runtime.state import load_state_dict, state_dict
 
 
 @pytest.mark.parametrize("cls", [DDPG, TD3, SAC])
@@ -15,7 +17,10 @@ def test_no_recompiles_after_warm_up(cls):
     for _ in range(60):
         agent.trainer.gather()
     agent.trainer.train(8)  # every decision the schedule makes, at least once
+    saved = state_dict(agent)
     counters.clear()
+    agent.trainer.train(40)
+    load_state_dict(agent, [saved])  # back to the checkpoint: new state, the same tensors
     agent.trainer.train(40)
     assert not counters["recompiles"] and not counters["stats"].get("unique_graphs"), dict(counters)
     agent.close()

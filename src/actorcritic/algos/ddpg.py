@@ -1,16 +1,17 @@
 """DDPG (Lillicrap et al. 2015) and TD3 (Fujimoto et al. 2018): one update serves both.
 
     a'     = mu'(s')                                             DDPG (target_noise = 0)
-           = clip(mu'(s') + clip(eps, -c, c), -1, 1)              TD3 target policy smoothing, eps ~ N(0, sigma^2)
+           = clip(mu'(s') + clip(sigma eps, -c, c), -1, 1)        TD3 target policy smoothing, eps ~ N(0, 1)
     y      = r + gamma^n (1 - terminated) min_i Q'_i(s', a')     (one critic for DDPG: no min)
     L_Q    = sum_i mean (Q_i(s, a) - y)^2                        critic regression (or Huber)
-    every policy_delay updates (DDPG: 1, TD3: 2):
+    every policy_delay updates (DDPG: 1, TD3: 2), as the loop says:
       L_mu   = -mean Q_1(s, mu(s))                               deterministic policy gradient
       theta' <- (1 - tau) theta' + tau theta                     soft target update
 
 DDPG is TD3 with one critic, no smoothing and a delay of 1: the same learner and the same update, with
 other defaults. Tensors carry a leading members axis (one agent per seed, trained together); every loss
-is one value per member. The loop owns time: it tells ``update`` whether the actor and the targets move.
+is one value per member. The loop owns time: it tells ``step`` whether the actor and the targets move.
+TD3's smoothing noise eps is drawn before ``step``, so ``step`` is a function of tensors that compiles whole.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from actorcritic.algos.settings import OffPolicyConfig, need
 from actorcritic.core.buffers import Batch
 from actorcritic.core.members import member_randn
 from actorcritic.core.networks import DeterministicActor
-from actorcritic.core.optim import gradient_step
 from actorcritic.core.targets import TargetNetworks, make_target
 
 
@@ -90,26 +90,32 @@ class DDPGLearner(OffPolicyLearner):
             generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
         return actor(obs)  # exploration noise is the loop's
 
-    def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
-        cfg, m = self.config, self.members
+    def draw_noise(self, batch: Batch) -> torch.Tensor | None:
+        """TD3's smoothing noise eps ~ N(0, 1), [M, B, action_dim] (None for DDPG)."""
+        if self.config.target_noise == 0:
+            return None
+        return member_randn((*batch.actions.shape,), self.generators, batch.actions.device)
+
+    def step(self, batch: Batch, eps: torch.Tensor | None, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip
+        cfg = self.config
         with torch.no_grad():
             # TD target: y = r + gamma^n (1 - terminated) min_i Q'_i(s', a'), with a' = mu'(s') ...
             next_actions = self.actor_target(batch.next_obs)
-            if cfg.target_noise > 0:  # ... smoothed in TD3: a' = clip(mu'(s') + clip(eps, -c, c), -1, 1), eq. 14
-                eps = member_randn(next_actions.shape, self.generators, next_actions.device) * cfg.target_noise
-                next_actions = (next_actions + eps.clamp(-cfg.target_noise_clip, cfg.target_noise_clip)).clamp(-1, 1)
+            if eps is not None:  # ... smoothed in TD3: a' = clip(mu'(s') + clip(sigma eps, -c, c), -1, 1), eq. 14
+                smoothing = (cfg.target_noise * eps).clamp(-cfg.target_noise_clip, cfg.target_noise_clip)
+                next_actions = (next_actions + smoothing).clamp(-1, 1)
             next_q = self.critic_target(batch.next_obs, next_actions).min(dim=-2).values
             y = cfg.reward_scale * batch.rewards + batch.discounts * next_q
 
         # Critic: regress every Q_i(s, a) on y, L_Q = sum_i mean (Q_i(s, a) - y)^2.
         critic_loss, q = self.regress_critic(batch, y)
-        metrics = {"critic_loss": critic_loss.detach(), "q_mean": q.detach().mean(dim=(-2, -1))}
+        metrics = {"critic_loss": critic_loss, "q_mean": q.mean(dim=(-2, -1))}
 
         if update_actor:  # every policy_delay critic updates
             # Actor: ascend Q_1(s, mu(s)), the deterministic policy gradient; only the actor's weights move.
-            actor_loss = -self.critic(batch.obs, self.actor(batch.obs), critics=1).mean(dim=(-2, -1))
-            gradient_step(self.actor_optim, actor_loss, self.actor_params, cfg.max_grad_norm, m)
-            metrics["actor_loss"] = actor_loss.detach()
+            metrics["actor_loss"] = self.actor_optim.minimize(
+                lambda actor: -self.critic(batch.obs, actor(batch.obs), critics=1).mean(dim=(-2, -1))
+            )
         if update_targets:  # after an actor update, every target_update_period of them
             self.targets.update()  # theta' <- (1 - tau) theta' + tau theta
         return metrics

@@ -1,9 +1,11 @@
 """What DDPG, TD3 and SAC learners share: an actor and a Q ensemble with its target copy, an Adam optimizer
 each, every member's generator, and the critic regression they all run on their own TD target:
 
-    L_Q = sum_i mean (Q_i(s, a) - y)^2          (or Huber), one fused Adam step, per member
+    L_Q = sum_i mean (Q_i(s, a) - y)^2          (or Huber), one Adam step, per member
 
-Each algorithm's file adds its own targets, its temperature and its update.
+Each algorithm's file adds its own targets, its temperature, the noise an update draws, and ``step``, the
+update itself: a function of tensors (the batch, the noise, the loop's two decisions) with no counter and
+no random draw of its own, so that ``compile()`` captures it whole, gradients and Adam steps included.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from actorcritic.algos.settings import OffPolicyConfig
 from actorcritic.core.buffers import Batch
 from actorcritic.core.members import member_copy
 from actorcritic.core.networks import QEnsemble
-from actorcritic.core.optim import ensemble_critic_loss, gradient_step, make_adam
+from actorcritic.core.optim import Adam, ensemble_critic_loss
 from actorcritic.core.targets import make_target
 
 
@@ -35,9 +37,8 @@ class OffPolicyLearner:
         self.critic = QEnsemble(obs_dim, action_dim, cfg.hidden_sizes, cfg.activation, cfg.num_critics,
                                 self.members, g).to(device)  # fmt: skip
         self.critic_target = make_target(self.critic)
-        self.actor_params, self.critic_params = list(self.actor.parameters()), list(self.critic.parameters())
-        self.actor_optim = make_adam(self.actor_params, cfg.actor_lr)
-        self.critic_optim = make_adam(self.critic_params, cfg.critic_lr)
+        self.actor_optim = Adam(self.actor, cfg.actor_lr, cfg.max_grad_norm, self.members)
+        self.critic_optim = Adam(self.critic, cfg.critic_lr, cfg.max_grad_norm, self.members)
 
     @staticmethod
     def make_actor(cfg: Any, obs_dim: int, action_dim: int, init_generators: Sequence[torch.Generator],
@@ -57,9 +58,27 @@ class OffPolicyLearner:
         make = lambda: self.make_actor(self.config, self.obs_dim, self.action_dim, [torch.Generator()], "cpu")  # noqa: E731
         return member_copy(make, self.actor, member, self.members)
 
+    def draw_noise(self, batch: Batch) -> Any:
+        """The random numbers one update needs, from each member's generator (outside any compiled graph)."""
+        raise NotImplementedError
+
+    def step(self, batch: Batch, noise: Any, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
+        """The update, given its noise; each algorithm's file has it."""
+        raise NotImplementedError
+
+    def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
+        """One update: the critics always; the actor and the targets when the loop says so. Metrics per member."""
+        return self.step(batch, self.draw_noise(batch), update_actor, update_targets)
+
+    def compile(self) -> None:
+        """Run ``step`` through torch.compile: one graph per (update_actor, update_targets) the loop asks for."""
+        self.step = torch.compile(self.step, dynamic=False, fullgraph=True)
+
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""
-        q = self.critic(batch.obs, batch.actions)
-        loss = ensemble_critic_loss(self.config.critic_loss, q, y)
-        gradient_step(self.critic_optim, loss, self.critic_params, self.config.max_grad_norm, self.members)
-        return loss, q
+
+        def loss(critic: Any) -> tuple[torch.Tensor, torch.Tensor]:
+            q = critic(batch.obs, batch.actions)
+            return ensemble_critic_loss(self.config.critic_loss, q, y), q
+
+        return self.critic_optim.minimize(loss)

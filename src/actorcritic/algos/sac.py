@@ -7,7 +7,8 @@
     L_a   = -mean log alpha (log pi(a~|s) + H_target)                              (eq. 18, in log alpha)
     theta' <- (1 - tau) theta' + tau theta, every target_update_period updates
 
-The actor and temperature steps run every policy_delay updates (1 by default, as in the paper).
+The actor and temperature steps run every policy_delay updates (1 by default, as in the paper). The
+reparameterisation noise of both samples is drawn before ``step``, so ``step`` compiles whole.
 
 The deterministic variant (``deterministic=True``) sets alpha = 0 and uses a deterministic tanh
 actor, exploring with clipped Gaussian noise: the same update with log pi = 0.
@@ -18,15 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
 from actorcritic.algos.off_policy import OffPolicyLearner
 from actorcritic.algos.settings import OffPolicyConfig, need
 from actorcritic.core.buffers import Batch
+from actorcritic.core.members import member_randn
 from actorcritic.core.networks import DeterministicActor, SquashedGaussianActor
-from actorcritic.core.optim import gradient_step, make_adam
+from actorcritic.core.optim import Adam
 from actorcritic.core.targets import TargetNetworks
 
 
@@ -69,10 +71,9 @@ class SACLearner(OffPolicyLearner):
                  generators: Sequence[torch.Generator], device: torch.device):  # fmt: skip
         super().__init__(cfg, obs_dim, action_dim, init_generators, generators, device)
         self.targets = TargetNetworks([(self.critic, self.critic_target)], cfg.tau)
-        # log alpha (one per member) is a module so checkpoints and the device move treat it like any parameter.
         log_alpha = torch.full((self.members,), math.log(cfg.alpha) if cfg.alpha > 0 else 0.0, device=device)
-        self.log_alpha = torch.nn.ParameterDict({"value": torch.nn.Parameter(log_alpha)})
-        self.alpha_optim = make_adam([self.log_alpha["value"]], cfg.alpha_lr)
+        self.log_alpha = LogAlpha(log_alpha)
+        self.alpha_optim = Adam(self.log_alpha, cfg.alpha_lr)
         self.target_entropy = cfg.target_entropy if cfg.target_entropy is not None else -float(action_dim)
         self.tune_alpha = cfg.autotune and not cfg.deterministic
 
@@ -86,17 +87,17 @@ class SACLearner(OffPolicyLearner):
 
     def alpha(self) -> torch.Tensor:
         """Each member's temperature, [M] (0 for the deterministic variant)."""
-        cfg, log_alpha = self.config, self.log_alpha["value"]
+        cfg, log_alpha = self.config, self.log_alpha.value
         if cfg.deterministic:
             return torch.zeros_like(log_alpha)
         return log_alpha.detach().exp() if cfg.autotune else torch.full_like(log_alpha, cfg.alpha)
 
-    def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, actor: Any, obs: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Actions and their log-probabilities (log pi = 0 for the deterministic variant)."""
         if self.config.deterministic:
-            actions = self.actor(obs)
+            actions = actor(obs)
             return actions, torch.zeros(actions.shape[:-1], device=actions.device)
-        return self.actor.sample(obs, self.generators)
+        return actor.sample(obs, eps=eps)
 
     @staticmethod
     def make_actor(cfg: SACConfig, obs_dim: int, action_dim: int, init_generators: Sequence[torch.Generator],
@@ -113,29 +114,47 @@ class SACLearner(OffPolicyLearner):
             return actor(obs)  # the mean action tanh(mean) for evaluation
         return actor.sample(obs, generators)[0]
 
-    def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
-        cfg, m, alpha = self.config, self.members, self.alpha().unsqueeze(-1)  # [M, 1]: each member's own
+    def draw_noise(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """eps ~ N(0, 1) for the two reparameterised samples, a' at s' and a~ at s: [2, M, B, action_dim]."""
+        m, b, a = batch.actions.shape
+        return member_randn((m, 2, b, a), self.generators, batch.actions.device).unbind(1)
+
+    def step(self, batch: Batch, noise: tuple[torch.Tensor, torch.Tensor], update_actor: bool,
+             update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip
+        cfg, alpha = self.config, self.alpha().unsqueeze(-1)  # [M, 1]: each member's own
         with torch.no_grad():
             # Soft TD target: y = r + gamma^n (1 - terminated) (min_i Q'_i(s', a') - alpha log pi(a'|s')).
-            next_actions, next_log_prob = self.sample(batch.next_obs)
+            next_actions, next_log_prob = self.sample(self.actor, batch.next_obs, noise[0])
             next_q = self.critic_target(batch.next_obs, next_actions).min(dim=-2).values
             y = cfg.reward_scale * batch.rewards + batch.discounts * (next_q - alpha * next_log_prob)
 
         # Critic: regress every Q_i(s, a) on y, L_Q = sum_i mean (Q_i(s, a) - y)^2.
         critic_loss, q = self.regress_critic(batch, y)
-        metrics = {"critic_loss": critic_loss.detach(), "q_mean": q.detach().mean(dim=(-2, -1)), "alpha": alpha[:, 0]}
+        metrics = {"critic_loss": critic_loss, "q_mean": q.mean(dim=(-2, -1)), "alpha": alpha[:, 0]}
 
         if update_actor:
             # Actor: minimise alpha log pi(a~|s) - min_i Q_i(s, a~), a~ reparameterised (eq. 7).
-            actions, log_prob = self.sample(batch.obs)
-            actor_loss = (alpha * log_prob - self.critic(batch.obs, actions).min(dim=-2).values).mean(dim=-1)
-            gradient_step(self.actor_optim, actor_loss, self.actor_params, cfg.max_grad_norm, m)
-            metrics |= {"actor_loss": actor_loss.detach(), "entropy": -log_prob.detach().mean(dim=-1)}
+            def actor_loss(actor: Any) -> tuple[torch.Tensor, torch.Tensor]:
+                actions, log_prob = self.sample(actor, batch.obs, noise[1])
+                return (alpha * log_prob - self.critic(batch.obs, actions).min(dim=-2).values).mean(dim=-1), log_prob
+
+            metrics["actor_loss"], log_prob = self.actor_optim.minimize(actor_loss)
+            metrics["entropy"] = -log_prob.mean(dim=-1)
             if self.tune_alpha:
                 # Temperature: move log alpha so that the policy's entropy tracks the target (eq. 18).
-                log_alpha = self.log_alpha["value"].unsqueeze(-1)
-                alpha_loss = -(log_alpha * (log_prob.detach() + self.target_entropy)).mean(dim=-1)
-                gradient_step(self.alpha_optim, alpha_loss, [self.log_alpha["value"]])
+                target = (log_prob + self.target_entropy).detach()
+                self.alpha_optim.minimize(lambda log_alpha: -(log_alpha().unsqueeze(-1) * target).mean(dim=-1))
         if update_targets:
             self.targets.update()  # theta' <- (1 - tau) theta' + tau theta
         return metrics
+
+
+class LogAlpha(torch.nn.Module):
+    """log alpha, one per member, as a module: checkpoints, device moves and Adam treat it like any network."""
+
+    def __init__(self, log_alpha: torch.Tensor):
+        super().__init__()
+        self.value = torch.nn.Parameter(log_alpha)
+
+    def forward(self) -> torch.Tensor:
+        return self.value

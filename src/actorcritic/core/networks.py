@@ -97,7 +97,9 @@ class StackedMLP(nn.Module):
         each group run (x is then [groups * first, B, in]); e.g. critic 1 of every member.
         """
         last = len(self._layers) - 1
-        for i, (w, b) in enumerate(self._layers):
+        # Compiled, the update runs through torch.func.functional_call, which swaps the ParameterLists' entries.
+        layers = zip(self.weights, self.biases, strict=True) if torch.compiler.is_compiling() else self._layers
+        for i, (w, b) in enumerate(layers):
             if first is not None:
                 w = w.view(groups, -1, *w.shape[1:])[:, :first].reshape(-1, *w.shape[1:])
                 b = b.view(groups, -1, *b.shape[1:])[:, :first].reshape(-1, *b.shape[1:])
@@ -195,12 +197,17 @@ class SquashedGaussianActor(_Actor):
         return torch.tanh(self.distribution(obs)[0])
 
     def sample(
-        self, obs: torch.Tensor, generators: Sequence[torch.Generator] | torch.Generator | None = None
+        self,
+        obs: torch.Tensor,
+        generators: Sequence[torch.Generator] | torch.Generator | None = None,
+        eps: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """a = tanh(mean + std eps) and log pi(a|s), with eps ~ N(0, 1) drawn here or given (a compiled update)."""
         mean, log_std = self.distribution(obs)
-        if obs.dim() < 3:  # one member's observations: its generator alone
-            generators = generators[0] if isinstance(generators, Sequence) else generators
-        eps = member_randn(mean.shape, generators, mean.device)
+        if eps is None:
+            if obs.dim() < 3:  # one member's observations: its generator alone
+                generators = generators[0] if isinstance(generators, Sequence) else generators
+            eps = member_randn(mean.shape, generators, mean.device)
         u = mean + log_std.exp() * eps
         gaussian_log_prob = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         return torch.tanh(u), gaussian_log_prob - squash_correction(u)

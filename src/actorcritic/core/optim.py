@@ -1,4 +1,5 @@
-"""Optimizer helpers shared by every algorithm: fused Adam, and one gradient step.
+"""Optimizer helpers shared by every algorithm: fused Adam, one gradient step, and ``Adam.minimize``, the
+off-policy updates' step that ``torch.compile`` captures whole.
 
 Parameters may stack several members (agents trained together, one per seed) along their first
 dimension. A loss is then a vector of per-member losses: backpropagating their sum gives each member
@@ -8,10 +9,12 @@ Adam is elementwise, so one fused step over the stack is each member's own step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 CRITIC_LOSSES = {"mse": F.mse_loss, "huber": F.huber_loss}
 
@@ -51,13 +54,99 @@ def gradient_step(
     optim.step()
 
 
+def _clip_per_member_(grads: Sequence[torch.Tensor], max_norm: float, members: int) -> torch.Tensor:
+    """Scale each member's block of ``grads`` in place to norm <= max_norm; returns the norms before, [members]."""
+    flat = [g.view(members, -1) for g in grads]
+    norms = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, dim=1) for g in flat]), dim=0)
+    scale = (max_norm / (norms + 1e-6)).clamp(max=1.0).unsqueeze(1)
+    for g in flat:
+        g.mul_(scale)
+    return norms
+
+
 @torch.no_grad()
 def clip_grad_norm_per_member_(params: Sequence[torch.nn.Parameter], max_norm: float, members: int = 1) -> torch.Tensor:
     """Scale each member's gradient (its slice of every parameter) to norm <= max_norm, like
     ``clip_grad_norm_`` would for that member alone. Returns the norms before clipping, [members]."""
-    grads = [p.grad.view(members, -1) for p in params if p.grad is not None]
-    norms = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, dim=1) for g in grads]), dim=0)
-    scale = (max_norm / (norms + 1e-6)).clamp_(max=1.0).unsqueeze(1)
-    for g in grads:
-        g.mul_(scale)
-    return norms
+    return _clip_per_member_([p.grad for p in params if p.grad is not None], max_norm, members)
+
+
+class _ApplyTo(nn.Module):
+    """``fn(module)`` as a module's forward, so ``functional_call`` can run any function of the module."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, fn: Callable[[nn.Module], Any]) -> Any:
+        return fn(self.module)
+
+
+class Adam(torch.optim.Adam):
+    """torch's Adam over one module's parameters, with a step that ``torch.compile`` captures whole.
+
+    ``minimize(loss_of)`` computes the gradient of ``loss_of(module)`` and takes one Adam step, per member with ``max_grad_norm`` clipping. Eagerly it is autograd and torch's
+    fused Adam kernel. Under ``torch.compile`` the gradient comes from ``torch.func.grad`` and the step
+    from the same Adam as foreach ops on the state tensors, so forward, backward and step are one graph.
+    The state tensors never change identity (a loaded checkpoint is copied into them), so a compiled
+    update keeps its graph across resumes. ``state_dict`` is torch's Adam's.
+    """
+
+    def __init__(self, module: nn.Module, lr: float, max_grad_norm: float | None = None, members: int = 1):
+        self.module, self.max_grad_norm, self.members = module, max_grad_norm, members
+        self._apply_to = _ApplyTo(module)
+        self.names, params = zip(*self._apply_to.named_parameters(), strict=True)
+        self.params = list(params)
+        super().__init__(self.params, lr=lr)
+        for p in self.params:  # the state exists from the start, so a compiled step finds it
+            self.state[p] = {"step": torch.zeros((), device=p.device), "exp_avg": torch.zeros_like(p),
+                             "exp_avg_sq": torch.zeros_like(p)}  # fmt: skip
+        self._lists = [[self.state[p][k] for p in self.params] for k in ("step", "exp_avg", "exp_avg_sq")]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for p, *tensors in zip(self.params, *self._lists, strict=True):
+            loaded = self.state[p]
+            for t, k in zip(tensors, ("step", "exp_avg", "exp_avg_sq"), strict=True):
+                t.copy_(loaded[k])
+            self.state[p] = dict(zip(("step", "exp_avg", "exp_avg_sq"), tensors, strict=True))
+
+    def minimize(self, loss_of: Callable[[nn.Module], Any]) -> Any:
+        """One step on ``loss_of(module)``: a loss (one per member), or (loss, aux). Returns them detached."""
+        if torch.compiler.is_compiling():
+
+            def objective(params: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, Any]:
+                # loss_of(module), with the module's parameters swapped for these (any method sees them)
+                out = torch.func.functional_call(self._apply_to, dict(zip(self.names, params, strict=True)), (loss_of,))
+                loss, aux = out if isinstance(out, tuple) else (out, ())  # torch.func wants tensors, not None
+                return loss.sum(), (loss, aux)
+
+            grads, (loss, aux) = torch.func.grad(objective, has_aux=True)(tuple(self.params))
+        else:
+            out = loss_of(self.module)
+            loss, aux = out if isinstance(out, tuple) else (out, ())
+            grads = torch.autograd.grad(loss.sum(), self.params)
+        self.descend(list(grads))
+        return (loss.detach(), aux.detach()) if isinstance(aux, torch.Tensor) else loss.detach()
+
+    @torch.no_grad()
+    def descend(self, grads: list[torch.Tensor]) -> None:
+        """theta <- theta - lr m_hat / (sqrt(v_hat) + eps), Kingma & Ba's Adam, after per-member clipping."""
+        if self.max_grad_norm is not None:
+            _clip_per_member_(grads, self.max_grad_norm, self.members)
+        group, (steps, exp_avgs, exp_avg_sqs) = self.param_groups[0], self._lists
+        (beta1, beta2), lr, eps = group["betas"], group["lr"], group["eps"]
+        torch._foreach_add_(steps, 1)
+        if not torch.compiler.is_compiling():
+            torch._fused_adam_(self.params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=lr,
+                               beta1=beta1, beta2=beta2, weight_decay=0.0, eps=eps, maximize=False)  # fmt: skip
+            return
+        torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
+        torch._foreach_mul_(exp_avg_sqs, beta2)  # v <- beta2 v + (1 - beta2) g^2
+        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1 - beta2)
+        step = steps[0]
+        denom = torch._foreach_div(torch._foreach_sqrt(exp_avg_sqs), (1 - beta2**step).sqrt())
+        torch._foreach_add_(denom, eps)
+        moves = torch._foreach_div(exp_avgs, denom)
+        torch._foreach_mul_(moves, -lr / (1 - beta1**step))
+        torch._foreach_add_(self.params, moves)

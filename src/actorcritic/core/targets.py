@@ -21,7 +21,7 @@ def make_target(net: nn.Module) -> nn.Module:
 
 def _float_tensors(module: nn.Module) -> list[torch.Tensor]:
     """Parameters and floating-point buffers (e.g. running statistics), in a stable order."""
-    tensors = [p.data for p in module.parameters()]
+    tensors = list(module.parameters())  # the Parameters themselves (not .data): a compiled update sees one tensor
     tensors += [b for b in module.buffers() if torch.is_floating_point(b)]
     return tensors
 

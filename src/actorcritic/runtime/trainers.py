@@ -53,8 +53,9 @@ class OffPolicyTrainer(Trainer):
                  metrics: MetricSums, compile: bool = False):  # fmt: skip
         self.cfg, self.learner, self.buffer, self.collector = cfg, learner, buffer, collector
         self.clock, self.metrics = clock, metrics
-        # torch.compile the update: it reads no counter, so the only guards are the two decisions below.
-        self.update = torch.compile(learner.update, dynamic=False) if compile else learner.update
+        if compile:  # the update reads no counter, so the only guards are the two decisions below
+            learner.compile()
+        self.update = learner.update
 
     def start(self) -> None:
         mid_episode = self.collector.runner.start()
