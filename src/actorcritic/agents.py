@@ -7,6 +7,7 @@ processes or Ray actors.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from actorcritic.core.config import config_from_dict
 from actorcritic.errors import UserError
 from actorcritic.runtime import checkpoint as ckpt
 from actorcritic.runtime.agent import Agent
+from actorcritic.runtime.run_dir import CONFIG
 from actorcritic.runtime.state import CHECKPOINT_FORMAT
 
 Backend = Literal["local", "ray"] | RayConfig
@@ -124,22 +126,46 @@ def load(
                 f"checkpoint '{p}' has format {state.get('format')}, this version reads {CHECKPOINT_FORMAT} "
                 "(it was written by another version of actorcritic)"
             )
-        for key in ("algo", "env", "config", "env_kwargs", "backend", "backend_config"):
-            if state.get(key) != states[0].get(key):
-                raise UserError(f"'{p}' and '{paths[0]}' differ in {key}: they cannot train as one group")
-    first = states[0]
-    cls = agent_class(first["algo"])
-    config = config_from_dict(cls.spec.config_cls, first["config"], source=f"checkpoint {paths[0]}")
-    backend: Backend = "local"
-    if first.get("backend") == "ray":
-        saved = first.get("backend_config")
-        backend = config_from_dict(RayConfig, saved, source=f"checkpoint {paths[0]}") if saved else "ray"
-    seeds = [s["seed"] for s in states]
-    seed = seeds[0] if len(seeds) == 1 else seeds
-    agent = cls(first["env"], config, seed=seed, device=device, compile=compile, env_kwargs=first["env_kwargs"],
-                backend=backend)  # fmt: skip
+    agent = _agent_from_run_info(paths, states, "checkpoint", device, compile)
     try:
         agent.load_state_dict(states)
     except (KeyError, RuntimeError, ValueError) as e:
         raise UserError(f"checkpoint '{paths[0]}' does not match its config: {e}") from None
     return agent
+
+
+def restart(run_dirs: Sequence[str | Path], device: str = "cpu", compile: bool = False) -> Agent:
+    """A fresh agent for run directories that were stopped before their first checkpoint, from the
+    config.json each one wrote when it started: the same algorithm, env, seed and settings, at step 0."""
+    infos = []
+    for d in run_dirs:
+        try:
+            infos.append(json.loads((Path(d) / CONFIG).read_text()))
+        except (OSError, ValueError) as e:
+            raise UserError(f"cannot read {Path(d) / CONFIG}: {e}") from None
+    agent = _agent_from_run_info(list(run_dirs), infos, "config", device, compile)
+    agent.clock.total_steps, agent.checkpoint_interval = (
+        infos[0].get("total_steps"),
+        infos[0].get("checkpoint_interval"),
+    )
+    return agent
+
+
+def _agent_from_run_info(paths: Sequence[str | Path], infos: list[dict[str, Any]], source: str, device: str,
+                         compile: bool) -> Agent:  # fmt: skip
+    """The agent (or group) that a checkpoint's or config.json's run info describes, with fresh state."""
+    for p, info in zip(paths, infos, strict=True):
+        for key in ("algo", "env", "config", "env_kwargs", "backend", "backend_config"):
+            if info.get(key) != infos[0].get(key):
+                raise UserError(f"'{p}' and '{paths[0]}' differ in {key}: they cannot train as one group")
+    first, where = infos[0], f"{source} {paths[0]}"
+    cls = agent_class(first["algo"])
+    config = config_from_dict(cls.spec.config_cls, first["config"], source=where)
+    backend: Backend = "local"
+    if first.get("backend") == "ray":
+        saved = first.get("backend_config")
+        backend = config_from_dict(RayConfig, saved, source=where) if saved else "ray"
+    seeds = [info["seed"] for info in infos]
+    seed = seeds[0] if len(seeds) == 1 else seeds
+    return cls(first["env"], config, seed=seed, device=device, compile=compile, env_kwargs=first["env_kwargs"],
+               backend=backend)  # fmt: skip

@@ -1,4 +1,5 @@
-"""The one exception type for mistakes a user can fix, and the one for a run that diverged."""
+"""The exceptions the CLI turns into one ``error:`` line: a user's mistake, a failing env, a run that
+diverged, a run that was interrupted."""
 
 
 class UserError(Exception):
@@ -13,3 +14,12 @@ class TrainingDiverged(Exception):
 
     Training stops; the last good checkpoint is kept. The CLI prints one ``error: ...`` line, exit 1.
     """
+
+
+class EnvError(UserError):
+    """An env (the user's or a third party's) raised while being made, reset or stepped: one ``error:`` line
+    that names the env, the call and the exception; the run keeps its last checkpoint."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped training. The message says what was saved and how to go on. Exit 130."""

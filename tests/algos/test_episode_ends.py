@@ -1,5 +1,7 @@
 """Truncation and termination under Gymnasium 1.x: checked on envs where the right target is known."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -22,7 +24,7 @@ def collect(env_id: str, steps: int, num_envs: int = 1) -> DDPG:
         eval_interval=0,
     )
     agent = DDPG(env_id, config, seed=0)
-    loop._start(agent)
+    loop._start(agent, contextlib.ExitStack())
     while agent.global_step < steps:
         agent.trainer.gather()  # one vector step into the buffer
     return agent

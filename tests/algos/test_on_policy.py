@@ -1,6 +1,8 @@
 """The on-policy family (REINFORCE, A2C, PPO, A3C): exact resume, normalisers, whole-episode rollouts,
 the A3C worker interface and its processes, and the API on discrete and continuous envs."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -73,7 +75,7 @@ def test_reward_normaliser_tracks_the_discounted_return_to_each_episode_end():
         return s
 
     agent.runner.step = recording
-    loop._start(agent)
+    loop._start(agent, contextlib.ExitStack())
     rollout = agent.trainer.collector.collect()
     assert any(d.any() for d in done)  # Pendulum's 200-step episode ends inside the rollout
     rms, g, want = RunningMeanStd(shape=()), np.zeros(1), []
@@ -103,7 +105,7 @@ def test_observation_normaliser_is_used_in_evaluation_and_saved(tmp_path):
 
 def test_reinforce_learns_from_whole_episodes_only():
     agent = REINFORCE("CartPole-v1", REINFORCEConfig(**SMALL, num_envs=3, episodes_per_update=4), seed=0)
-    loop._start(agent)
+    loop._start(agent, contextlib.ExitStack())
     collector = agent.trainer.collector
     for _ in range(3):
         rollout = collector.collect()

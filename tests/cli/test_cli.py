@@ -124,11 +124,21 @@ def test_seeds_trains_a_group_with_one_run_directory_per_seed(tmp_path, capsys):
     assert [json.loads((d / "summary.json").read_text())["total_steps"] for d in dirs] == [400, 400]
 
 
+def test_seeds_never_go_into_an_existing_run(tmp_path, capsys):
+    """--seeds K --run-dir DIR puts DIR/seed<S> in DIR: a DIR that holds a finished run is refused."""
+    run = tmp_path / "td3"
+    assert main(["train", "td3", "--run-dir", str(run), *TINY]) == 0
+    before = sorted(p.name for p in run.iterdir())
+    code, _, err = run_cli(capsys, "train", "td3", "--seeds", "2", "--run-dir", run, *TINY)
+    assert_user_error(code, err, str(run), "already exists")
+    assert sorted(p.name for p in run.iterdir()) == before
+
+
 def test_seeds_never_touch_an_existing_member_directory(tmp_path, capsys):
     (tmp_path / "group" / "seed1").mkdir(parents=True)
     (tmp_path / "group" / "seed1" / "notes.txt").write_text("mine")
     code, _, err = run_cli(capsys, "train", "--seeds", "2", "--run-dir", tmp_path / "group", *TINY)
-    assert_user_error(code, err, "seed1", "already exists")
+    assert_user_error(code, err, "group", "already exists")
     assert sorted(p.name for p in (tmp_path / "group").iterdir()) == ["seed1"]  # seed0 was not created
     assert (tmp_path / "group" / "seed1" / "notes.txt").read_text() == "mine"
 

@@ -53,10 +53,17 @@ def test_unknown_or_invalid_fields_fail_before_any_run():
         _check_configs(Sweep(preset["algo"], preset["env"], preset["configs"], preset["seeds"], 10, preset["settings"]))
 
 
-def test_conclusion_separates_clear_differences_from_overlapping_intervals():
-    def stats(name, final, auc, solved=3):
-        return {"config": name, "final": Estimate(*final, 3), "auc": Estimate(*auc, 3), "solved": solved}
+def stats(name, final, auc, solved=3, runs=5):
+    return {
+        "config": name,
+        "final": Estimate(*final, runs),
+        "auc": Estimate(*auc, runs),
+        "solved": solved,
+        "runs": runs,
+    }
 
+
+def test_conclusion_separates_clear_differences_from_overlapping_intervals():
     text = "\n".join(conclusion([
         stats("tau=1", (-900, -1000, -800), (-1000, -1100, -900), solved=0),
         stats("tau=0.01", (-150, -180, -120), (-400, -450, -350)),
@@ -68,6 +75,14 @@ def test_conclusion_separates_clear_differences_from_overlapping_intervals():
     assert "Best area under the learning curve: **tau=0.01**" in text
     assert "Clearly worse (CI entirely below the best's): tau=1e-05, tau=1." in text
     assert "Never reached the target in any seed: tau=1." in text
+
+
+def test_conclusion_ranks_nothing_with_fewer_than_five_seeds():
+    """Two seeds give intervals far too wide to call anything worse, however far apart the means."""
+    text = "\n".join(conclusion([stats("tau=1", (-900, -1000, -800), (-1000, -1100, -900), runs=2),
+                                 stats("tau=0.01", (-150, -180, -120), (-400, -450, -350), runs=2)]))  # fmt: skip
+    assert "too wide to rank" in text and "--seeds 5" in text
+    assert "Clearly worse" not in text and "Best" not in text
 
 
 SWEEP = ["sweep", "ddpg", "--grid", "tau=0.01,1e-5", "--seeds", "1", "--total-steps", "1600", "--workers", "2",

@@ -36,3 +36,68 @@ def test_groups_with_bands(tmp_path):
 def test_a_run_without_evaluations_still_plots(tmp_path):
     run = fake_run(tmp_path / "run", 0, evals=())
     assert plot_compare([run], tmp_path / "compare.png").read_bytes()[:4] == PNG
+
+
+def full_run(path, env_metric=False):
+    """A run directory as training leaves it: config.json, summary.json (its target), metrics with losses."""
+    import json
+
+    from actorcritic.runtime.logging import BASE_COLUMNS, EVAL_COLUMNS
+
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"algo": "td3", "env": "Pendulum-v1", "config": {}}))
+    (path / "summary.json").write_text(json.dumps({"target_return": -200.0}))
+    extra = ["order_parameter", "eval_order_parameter"] if env_metric else []
+    columns = [*BASE_COLUMNS, "critic_loss", "actor_loss", *extra, *EVAL_COLUMNS]
+    rows = []
+    for i, step in enumerate(range(1000, 11000, 1000)):
+        values = {"step": step, "critic_loss": 5000.0 if i == 0 else 1.0 + 0.1 * i, "actor_loss": -i,
+                  "order_parameter": 0.5 + 0.04 * i, "eval_order_parameter": 0.6, "eval_return_mean": -1000 + 90 * i,
+                  "eval_return_std": 10}  # fmt: skip
+        rows.append(",".join(str(values.get(c, "")) for c in columns))
+    (path / "metrics.csv").write_text(",".join(columns) + "\n" + "\n".join(rows) + "\n")
+    (path / "episodes.csv").write_text("step,env,return,length\n200,0,-1200,200\n400,0,-1100,200\n")
+    return path
+
+
+def captured(monkeypatch):
+    """The figures plot_run would write, by file name, instead of writing them."""
+    from actorcritic.runtime import plots
+
+    figs = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figs.setdefault(path.name, fig) and path)
+    return figs
+
+
+def test_run_plots_name_the_run_draw_the_target_and_label_every_axis(tmp_path, monkeypatch):
+    from actorcritic.runtime.plots import plot_run
+
+    figs = captured(monkeypatch)
+    plot_run(full_run(tmp_path / "run"))
+    returns = figs["returns.png"].axes[0]
+    assert "TD3 on Pendulum-v1" in returns.get_title()
+    target = [line for line in returns.get_lines() if line.get_label() == "target -200"]
+    assert target and set(target[0].get_ydata()) == {-200.0}
+    losses = figs["losses.png"].axes
+    assert [ax.get_title() for ax in losses] == ["critic_loss", "actor_loss"]
+    assert all(ax.get_ylabel() and ax.get_xlabel() == "env steps" for ax in losses)
+    assert losses[0].get_ylim()[1] < 10  # the first update's loss of 5000 is off the scale, not squashing the rest
+    assert "env_metrics.png" not in figs
+
+
+def test_env_metrics_get_their_own_plot(tmp_path, monkeypatch):
+    from actorcritic.runtime.plots import plot_run
+
+    figs = captured(monkeypatch)
+    plot_run(full_run(tmp_path / "swarm", env_metric=True))
+    assert [ax.get_title() for ax in figs["losses.png"].axes] == ["critic_loss", "actor_loss"]
+    (ax,) = figs["env_metrics.png"].axes
+    assert ax.get_title() == "order_parameter" and {ln.get_label() for ln in ax.get_lines()} == {"training", "eval"}
+
+
+def test_compared_runs_with_the_same_folder_name_get_different_labels(tmp_path):
+    from actorcritic.runtime.plots import run_labels
+
+    runs = [tmp_path / "td3" / "seed0", tmp_path / "sac" / "seed0", tmp_path / "sac" / "seed1"]
+    assert run_labels(runs) == ["td3/seed0", "sac/seed0", "sac/seed1"]
+    assert run_labels([tmp_path / "a", tmp_path / "b"]) == ["a", "b"]

@@ -21,3 +21,14 @@ def test_counting_items():
         bar.advance()
         bar.advance()
         assert bar.progress.tasks[0].completed == 3 and bar.progress.tasks[0].finished
+
+
+def test_the_training_bar_shows_the_mean_of_the_recent_episodes_as_metrics_csv_does():
+    from actorcritic import DDPG
+    from actorcritic.runtime.loop import _progress_fields
+
+    agent = DDPG("Pendulum-v1", seed=[0, 1])
+    for member, returns in zip(agent.members, ([-100.0, -300.0], [-500.0]), strict=True):
+        member.recent_returns.extend(returns)
+    assert _progress_fields(agent)["ret"] == "-350.0"  # mean over members of each member's recent mean
+    agent.close()

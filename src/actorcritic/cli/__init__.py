@@ -18,13 +18,14 @@ import os
 import statistics
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import torch
 import tyro
 
-from actorcritic.agents import agent_class, load
+from actorcritic.agents import agent_class, load, restart
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.backends.ray.pool import init_ray, require_ray
 from actorcritic.cli.parsing import parse
@@ -32,14 +33,14 @@ from actorcritic.cli.swarm import run_swarm_cli
 from actorcritic.core.config import config_from_dict, load_config_file, parse_key_values, split_list
 from actorcritic.envs import TRAINING_DEFAULTS
 from actorcritic.envs.swarm.env import BASELINES, SwarmEnv
-from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.experiments import sweep as sw
 from actorcritic.experiments.tune import tune
 from actorcritic.runtime.checkpoint import LATEST, resolve_checkpoint
 from actorcritic.runtime.evaluation import evaluate_multi_agent
 from actorcritic.runtime.export import export_policy
 from actorcritic.runtime.plots import plot_compare, plot_run
-from actorcritic.runtime.run_dir import SUMMARY, default_run_dir
+from actorcritic.runtime.run_dir import CONFIG, SUMMARY, default_run_dir
 from actorcritic.runtime.video import record_video
 
 C = TypeVar("C")
@@ -105,7 +106,9 @@ class OffPolicyTrainArgs(TrainArgs[C]):
     Resume an interrupted run with: actorcritic train --resume RUN_DIR [--total-steps N]
     """
 
-    ray: Annotated[RayConfig, tyro.conf.arg(name="")] = dataclasses.field(default_factory=RayConfig)
+    ray: Annotated[RayConfig, tyro.conf.arg(name="ray", help="With --backend ray: the rollout workers.")] = (
+        dataclasses.field(default_factory=RayConfig)
+    )
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class PlotArgs:
     run_dirs: tyro.conf.Positional[tuple[Path, ...]]
     """Run directories."""
     output: Annotated[Path | None, tyro.conf.arg(aliases=("-o",))] = None
-    """Output image (default: compare.png, or the run's own plots/ for a single run)."""
+    """Output image (default: runs/compare.png, or the run's own plots/ for a single run)."""
 
 
 def _split_settings(data: dict[str, Any], config_cls: type, ray: bool, source: str) -> tuple[dict, dict, dict]:
@@ -260,6 +263,17 @@ def _seeds_text(seeds: list[int]) -> str:
 def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = parse(ResumeArgs, args, "actorcritic train --resume")
     _set_threads(parsed.threads)
+    fresh = [p for p in parsed.resume if not (p / "checkpoints" / LATEST).exists() and (p / CONFIG).is_file()]
+    if fresh and len(fresh) < len(parsed.resume):
+        raise UserError(f"'{fresh[0]}' has no checkpoint yet and the others have: a group resumes from one step")
+    if fresh:  # stopped before its first checkpoint: nothing in it is worth keeping, so start it over
+        agent = restart(parsed.resume, parsed.device, compile=parsed.compile)
+        agent.resume_in(parsed.resume, parsed.checkpoint_interval)
+        total = parsed.total_steps if parsed.total_steps is not None else agent.clock.total_steps or 0
+        print(f"restarting {agent.algo.upper()} on {agent.env_id} from step 0 -> {total} in "
+              f"{', '.join(str(p) for p in parsed.resume)} (it stopped before its first checkpoint)")  # fmt: skip
+        _train_and_report(agent, total, parsed.progress)
+        return 0
     agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile)
     _connect_ray(getattr(agent.backend, "name", "local"), parsed.ray_address, _TRAIN_HINT)
     planned = agent.clock.total_steps
@@ -380,6 +394,8 @@ def cmd_eval(args: list[str]) -> int:
             f"{result.mean_return:.2f} ± {result.std_return:.2f} over {parsed.episodes} episodes, "
             f"length {result.mean_length:.1f}"
         )
+        print("(fresh episodes, seeded apart from training's evaluations: expect a different number than its "
+              "final eval; more --episodes narrow the gap)")  # fmt: skip
         if video is not None:
             print(f"video: {video}")
     return 0
@@ -558,9 +574,14 @@ def cmd_tune(args: list[str]) -> int:
     at_a_time = f", {workers} at a time on Ray" if parsed.backend == "ray" else ""
     print(f"tuning {algo.upper()} on {parsed.env}: {parsed.trials} trial(s) of {parsed.total_steps} steps"
           f"{at_a_time} -> {tune_dir}")  # fmt: skip
-    best = tune(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed,
-                sw.parse_settings(parsed.settings), parsed.startup_trials, workers=workers,
-                backend=parsed.backend)  # fmt: skip
+    try:
+        best = tune(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed,
+                    sw.parse_settings(parsed.settings), parsed.startup_trials, workers=workers,
+                    backend=parsed.backend)  # fmt: skip
+    except (Interrupted, KeyboardInterrupt):
+        print(f"error: interrupted; run the same command (with --tune-dir {tune_dir}) to go on with the study "
+              "(the interrupted trial counts as failed)", file=sys.stderr)  # fmt: skip
+        return 130
     print(f"best settings: {json.dumps(best)}")
     print(f"trials:        {tune_dir / 'trials.csv'}")
     print(f"train it:      actorcritic train --config {tune_dir / 'best.json'}")
@@ -586,7 +607,7 @@ def cmd_plot(args: list[str]) -> int:
         for path in plot_run(parsed.run_dirs[0]):
             print(path)
         return 0
-    output = parsed.output or _unused(Path("compare.png"))
+    output = parsed.output or _unused(Path("runs") / "compare.png")
     print(plot_compare(parsed.run_dirs, output))
     return 0
 
@@ -609,7 +630,10 @@ COMMANDS = {
     "export": cmd_export,
     "swarm": cmd_swarm,
 }
-USAGE = """usage: actorcritic {train,eval,plot,sweep,tune,export,swarm} ...
+USAGE = """usage: actorcritic [--version] {train,eval,plot,sweep,tune,export,swarm} ...
+
+algorithms: ddpg (default), td3, sac, reinforce, a2c, a3c, ppo
+commands:
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag
   train [ALGO] --seeds K     train K seeds at once as one batched computation
@@ -629,6 +653,9 @@ def run(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, end="")
         return 0
+    if argv[0] in ("-V", "--version"):
+        print(f"actorcritic {version('actorcritic')}")
+        return 0
     command, rest = argv[0], list(argv[1:])
     if command not in COMMANDS:
         raise UserError(f"unknown command '{command}'; choose one of: {', '.join(COMMANDS)}")
@@ -647,9 +674,16 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print("error: interrupted; resume with `actorcritic train --resume RUN_DIR`", file=sys.stderr)
+    except Interrupted as e:
+        print(f"error: {e}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:  # before training started: nothing was written
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:  # the filesystem refused (a path under /proc, a full disk, no permission)
+        where = f": '{e.filename}'" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

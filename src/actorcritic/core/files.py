@@ -7,6 +7,8 @@ and the old file is untouched. The temp file is created as ``open()`` creates fi
 umask (``mkstemp``'s 0o600 would make every result private), without reading the umask: ``os.umask`` is
 process-wide, and sweeps and tuning write from several threads.
 
+``held_lock`` keeps a second process out of a directory that one is writing (a run, a sweep, a study).
+
 ``atomic_path`` is the core, for writers that want a file name (``torch.jit.save``, ``savefig``, ffmpeg,
 which picks the format by suffix: hence ``tmp_suffix``); ``atomic_write`` and the rest build on it.
 With ``new=True`` an existing file is never replaced: a UserError, before and after writing.
@@ -21,6 +23,8 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
+
+import filelock
 
 from actorcritic.errors import UserError
 
@@ -108,3 +112,22 @@ def _move_new(tmp: Path, path: Path) -> None:
     except OSError:  # a filesystem without hard links: check, then rename
         refuse_existing(path)
         os.replace(tmp, path)
+
+
+LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def held_lock(directory: str | Path, what: str) -> Iterator[None]:
+    """Hold ``directory/.lock`` while the block runs, or refuse at once (a UserError) if another process
+    holds it. The lock is the kernel's (``fcntl.flock`` through filelock), so it dies with its process:
+    a killed run never leaves its directory locked."""
+    lock = filelock.FileLock(Path(directory) / LOCK_NAME, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise UserError(f"{what} '{directory}' is in use by another process; wait for it to end") from None
+    try:
+        yield
+    finally:
+        lock.release()

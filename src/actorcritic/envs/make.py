@@ -4,6 +4,9 @@ Vector envs run with autoreset disabled: the training loop resets finished envs 
 seeded from (seed, env index, episode index). That keeps the true final observation of every episode
 in the step's output (no crossing transition to filter out) and makes every episode reproducible
 after a resume.
+
+Every single env comes wrapped so that an exception it raises in ``reset``, ``step`` or ``render`` is one
+``EnvError`` that names the env, the call and the exception (the CLI's one ``error:`` line).
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 
-from actorcritic.errors import UserError
+from actorcritic.errors import EnvError, TrainingDiverged, UserError
 
 # Extras that provide the envs of a Gymnasium module; named in the error when one is missing.
 _EXTRAS = {"mujoco": "mujoco"}
@@ -54,8 +58,45 @@ def _make_user_env(spec: str, render_mode: str | None = None, **kwargs) -> gym.E
 def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     """One env from a registered id (``Pendulum-v1``) or ``module.path:Class``."""
     if ":" in env_id and "/" not in env_id.split(":")[0]:
-        return _make_user_env(env_id, render_mode, **kwargs)
-    return _make_registered(env_id, render_mode, **kwargs)
+        env = _make_user_env(env_id, render_mode, **kwargs)
+    else:
+        env = _make_registered(env_id, render_mode, **kwargs)
+    return env if isinstance(env, gym.vector.VectorEnv) else NamedErrors(env, env_id)
+
+
+class NamedErrors(gym.Wrapper):
+    """Turns an exception from the env's ``reset``, ``step`` or ``render`` into an ``EnvError`` naming them."""
+
+    def __init__(self, env: gym.Env, env_id: str):
+        super().__init__(env)
+        self.env_id = env_id
+
+    def _failed(self, call: str, e: Exception) -> EnvError:
+        return EnvError(f"env '{self.env_id}' raised {type(e).__name__} in {call}: {e}")
+
+    def reset(self, **kwargs: Any) -> Any:
+        try:
+            return self.env.reset(**kwargs)
+        except (UserError, TrainingDiverged):
+            raise
+        except Exception as e:
+            raise self._failed("reset", e) from e
+
+    def step(self, action: Any) -> Any:
+        try:
+            return self.env.step(action)
+        except (UserError, TrainingDiverged):
+            raise
+        except Exception as e:
+            raise self._failed("step", e) from e
+
+    def render(self) -> Any:
+        try:
+            return self.env.render()
+        except (UserError, TrainingDiverged, gym.error.DependencyNotInstalled, NotImplementedError):
+            raise  # a missing renderer, or none at all: the video writer names the fix
+        except Exception as e:
+            raise self._failed("render", e) from e
 
 
 def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
@@ -82,6 +123,8 @@ def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> g
         raise UserError(f"unknown environment '{env_id}': {e}") from None
     except ModuleNotFoundError as e:
         raise UserError(f"cannot import module for env '{env_id}': {e}") from None
+    except Exception as e:  # the env's own constructor refused its options (e.g. an unknown --env-kwargs key)
+        raise EnvError(f"env '{env_id}' raised {type(e).__name__} in make: {e}") from None
 
 
 def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync", **kwargs) -> gym.vector.VectorEnv:

@@ -17,6 +17,7 @@ checkpoint, and runs that never reached a checkpoint start again.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import itertools
@@ -27,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,13 +37,14 @@ from typing import Any
 from actorcritic.agents import agent_class
 from actorcritic.backends.ray.pool import TMP, init_ray, pack_dir, run_cli_remotely, unpack_dir
 from actorcritic.core.config import config_from_dict, parse_key_values, read_literal, split_list
-from actorcritic.core.files import atomic_write, atomic_write_json, atomic_write_text
+from actorcritic.core.files import atomic_write, atomic_write_json, atomic_write_text, held_lock
 from actorcritic.core.stats import Estimate, area_under_curve, bootstrap_ci
 from actorcritic.errors import UserError
+from actorcritic.runtime.envs import probe_env
 from actorcritic.runtime.logging import eval_points, read_csv
 from actorcritic.runtime.plots import plot_compare
 from actorcritic.runtime.progress import ProgressBar
-from actorcritic.runtime.run_dir import METRICS
+from actorcritic.runtime.run_dir import METRICS, check_creatable
 
 SWEEP_COLUMNS = ["config", "seed", "status", "total_steps", "final_eval_return", "best_eval_return",
                  "solved_at_step", "auc", "wall_seconds", "run_dir"]  # fmt: skip
@@ -112,7 +114,12 @@ def run_sweep(
     if backend not in ("local", "ray"):
         raise UserError(f"backend must be local or ray, got '{backend}'")
     _check_configs(sweep)
-    claim_directory(sweep_dir / "sweep.json", dataclasses.asdict(sweep), "sweep", "--sweep-dir")
+    check_env(sweep.algo, sweep.env, sweep.settings)
+    with claimed(sweep_dir / "sweep.json", dataclasses.asdict(sweep), "sweep", "--sweep-dir"):
+        return _run_claimed(sweep, sweep_dir, workers, progress, backend)
+
+
+def _run_claimed(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool, backend: str) -> list[dict[str, Any]]:
     for sub in ("configs", "runs", "logs", "plots"):
         (sweep_dir / sub).mkdir(exist_ok=True)
     for config in sweep.configs:
@@ -149,10 +156,23 @@ def run_sweep(
     return rows
 
 
-def claim_directory(definition_file: Path, definition: dict[str, Any], what: str, flag: str) -> None:
-    """Make the directory of ``definition_file`` hold this ``definition``: write it there, or check that the
-    one already there (an earlier run of the same command, now resumed) is the same."""
+def check_env(algo: str, env: str, settings: dict[str, Any]) -> None:
+    """Make the env once, as every run will: a bad env or env option fails before any directory exists."""
+    probe_env(env, dict(settings.get("env_kwargs") or {}), algo, discrete_ok=not agent_class(algo).spec.off_policy)
+
+
+@contextlib.contextmanager
+def claimed(definition_file: Path, definition: dict[str, Any], what: str, flag: str) -> Iterator[None]:
+    """Hold the directory of ``definition_file`` (one process at a time) for this ``definition``: write it
+    there, or check that the one already there (an earlier run of the same command, now resumed) is the same."""
+    check_creatable(definition_file.parent)
     definition_file.parent.mkdir(parents=True, exist_ok=True)
+    with held_lock(definition_file.parent, f"{what} directory"):
+        _claim(definition_file, definition, what, flag)
+        yield
+
+
+def _claim(definition_file: Path, definition: dict[str, Any], what: str, flag: str) -> None:
     if definition_file.exists():
         if json.loads(definition_file.read_text()) != json.loads(json.dumps(definition)):
             raise UserError(f"'{definition_file.parent}' holds a different {what} (see its {definition_file.name}); "
@@ -360,12 +380,21 @@ def summary_markdown(sweep: Sweep, stats: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+MIN_SEEDS_TO_RANK = 5  # below this, a 95% bootstrap interval over seeds is too unreliable to rank
+
+
 def conclusion(stats: list[dict[str, Any]]) -> list[str]:
     """Plain sentences: which configuration is best by final return and by AUC, and which differences the
     confidence intervals support (intervals that do not overlap)."""
     ranked = [s for s in stats if s["final"] is not None]
     if not ranked:
         return ["No run has finished yet."]
+    fewest = min(s["runs"] for s in ranked)
+    if len(ranked) > 1 and fewest < MIN_SEEDS_TO_RANK:
+        order = sorted(ranked, key=lambda s: s["final"].mean, reverse=True)
+        return [f"- {fewest} seed(s) per configuration: a bootstrap interval over fewer than {MIN_SEEDS_TO_RANK} "
+                "seeds is too wide to rank configurations, so none is called better or worse. Run "
+                f"--seeds {MIN_SEEDS_TO_RANK} or more. Highest mean final return so far: {order[0]['config']}."]  # fmt: skip
     out = []
     for key, what in (("final", "final return"), ("auc", "area under the learning curve")):
         order = sorted(ranked, key=lambda s: s[key].mean, reverse=True)

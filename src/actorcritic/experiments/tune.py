@@ -32,7 +32,7 @@ from actorcritic.backends.ray.pool import init_ray, ours, pack_dir, require_ray,
 from actorcritic.core.config import config_from_dict
 from actorcritic.core.files import atomic_write, atomic_write_json
 from actorcritic.errors import TrainingDiverged, UserError
-from actorcritic.experiments.sweep import claim_directory
+from actorcritic.experiments.sweep import check_env, claimed
 
 STUDY = "actorcritic"
 
@@ -121,7 +121,7 @@ def tune(
 ) -> dict[str, Any]:
     """Run ``trials`` more trials of ``algo`` on ``env`` in ``tune_dir``: one at a time in this process
     (backend "local"), or ``workers`` at a time on Ray actors ("ray"). Returns the best trial's settings."""
-    optuna = _optuna()
+    _optuna()  # the missing extra is named before anything else
 
     if trials < 1 or total_steps < 1 or startup_trials < 0:
         raise UserError("trials and total_steps must be >= 1, startup_trials >= 0")
@@ -133,7 +133,16 @@ def tune(
     config_from_dict(cls.config_cls, settings, "--set")  # a bad fixed setting fails before any trial
     space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
     meta = {"algo": algo, "env": env, "total_steps": total_steps, "seed": seed, "settings": settings}
-    claim_directory(tune_dir / "tune.json", meta, "study", "--tune-dir")
+    check_env(algo, env, settings)
+    with claimed(tune_dir / "tune.json", meta, "study", "--tune-dir"):
+        return _tune_claimed(algo, env, trials, total_steps, tune_dir, seed, settings, startup_trials, on_trial,
+                             workers, backend, space, meta, cls)  # fmt: skip
+
+
+def _tune_claimed(algo: str, env: str, trials: int, total_steps: int, tune_dir: Path, seed: int,
+                  settings: dict[str, Any], startup_trials: int, on_trial: Callable[[str], None], workers: int,
+                  backend: str, space: dict[str, Any], meta: dict[str, Any], cls: Any) -> dict[str, Any]:  # fmt: skip
+    optuna = _optuna()
     train, jobs, catch = _train_here, 1, (TrainingDiverged,)  # a diverged trial fails, the others go on
     if backend == "ray":
         ray = init_ray()

@@ -6,18 +6,26 @@ evaluation, logging and checkpoints when their intervals are crossed; the progre
         evaluate | log | checkpoint           whichever interval was crossed (workers held meanwhile)
         stop early if every member solved the env (stop_at_target)
     final evaluation, checkpoint, plots, summary.json
+
+Each run directory is locked while its run trains (one writer). Ctrl-C or SIGTERM asks the loop to stop
+after the current turn: it writes a checkpoint and raises ``Interrupted``, whose message says how to resume.
+A second Ctrl-C stops at once, keeping the last checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.core.files import held_lock
+from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.runtime import checkpoint as ckpt
 from actorcritic.runtime import state
 from actorcritic.runtime.logging import RunLogger
@@ -37,44 +45,97 @@ def learn(agent: Agent, steps: int, progress: bool = False) -> None:
     end = clock.global_step + steps
     clock.total_steps = end
     bar = None
-    try:
-        _start(agent)
-        bar = ProgressBar(end, clock.global_step, unit="steps", fields=PROGRESS_FIELDS) if progress else None
-        started = time.perf_counter()
-        while clock.global_step < end:
-            before = clock.global_step
-            agent.trainer.turn()
-            clock.wall_seconds += time.perf_counter() - started
+    with contextlib.ExitStack() as held, StopSignals() as stop:
+        try:
+            _start(agent, held)
+            bar = ProgressBar(end, clock.global_step, unit="steps", fields=PROGRESS_FIELDS) if progress else None
             started = time.perf_counter()
-            _periodic(agent, before)
-            if bar is not None and bar.due():
-                bar.update(clock.global_step, **_progress_fields(agent))
-            if _solved(agent):
-                break
-        clock.wall_seconds += time.perf_counter() - started
-        _finish(agent)
-    except TrainingDiverged as e:
-        kept = [str(p) for m in agent.members if m.run_dir is not None and (p := m.run_dir / "checkpoints" / ckpt.LATEST).exists()]  # fmt: skip
-        where = f"; the last good checkpoint is kept at {', '.join(kept)}" if kept else ""
-        raise TrainingDiverged(f"{e} at step {clock.global_step}; training stopped{where}") from None
-    finally:
-        agent.trainer.stop()
-        if bar is not None:
-            bar.update(clock.global_step, force=True, **_progress_fields(agent))
-            bar.close()
-        for m in agent.members:
-            if m.logger is not None:
-                m.logger.flush()
+            while clock.global_step < end:
+                if stop.requested:
+                    agent.trainer.stop()  # a checkpoint of a model no worker is changing
+                    _checkpoint(agent)
+                    raise Interrupted(_interrupted(agent, stop.requested, saved=True))
+                before = clock.global_step
+                agent.trainer.turn()
+                clock.wall_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                _periodic(agent, before)
+                if bar is not None and bar.due():
+                    bar.update(clock.global_step, **_progress_fields(agent))
+                if _solved(agent):
+                    break
+            clock.wall_seconds += time.perf_counter() - started
+            _finish(agent)
+        except KeyboardInterrupt:  # a second Ctrl-C: no checkpoint of a state caught mid-update
+            raise Interrupted(_interrupted(agent, "SIGINT", saved=False)) from None
+        except TrainingDiverged as e:
+            raise TrainingDiverged(f"{e} at step {clock.global_step}; training stopped{_kept(agent)}") from None
+        finally:
+            agent.trainer.stop()
+            if bar is not None:
+                bar.update(clock.global_step, force=True, **_progress_fields(agent))
+                bar.close()
+            for m in agent.members:
+                if m.logger is not None:
+                    m.logger.flush()
 
 
-def _start(agent: Agent) -> None:
+class StopSignals:
+    """While training: SIGINT (Ctrl-C) and SIGTERM set ``requested`` (the signal's name), for the loop to
+    stop cleanly after its turn; a second SIGINT raises KeyboardInterrupt at once. Only in the main thread,
+    and only for signals nobody has set to be ignored; the old handlers come back on exit."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) in (signal.default_int_handler, signal.SIG_DFL):
+                    self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_dirs(agent: Agent) -> list[str]:
+    return [str(m.run_dir) for m in agent.members if m.run_dir is not None]
+
+
+def _kept(agent: Agent) -> str:
+    kept = [str(p) for m in agent.members if m.run_dir is not None and (p := m.run_dir / "checkpoints" / ckpt.LATEST).exists()]  # fmt: skip
+    return f"; the last good checkpoint is kept at {', '.join(kept)}" if kept else ""
+
+
+def _interrupted(agent: Agent, signal_name: str, saved: bool) -> str:
+    """What an interrupted run tells its user: where it stopped, what it saved, the command that goes on."""
+    step, dirs = agent.clock.global_step, _run_dirs(agent)
+    if not dirs:
+        return f"interrupted by {signal_name} at step {step} (no run directory: nothing was saved)"
+    what = f"saved {', '.join(str(m.run_dir / 'checkpoints' / ckpt.LATEST) for m in agent.members)}" if saved else (
+        "stopped at once, without saving" + (_kept(agent) or "; no checkpoint yet, so resuming starts it over"))  # fmt: skip
+    return f"interrupted by {signal_name} at step {step}; {what}; resume with `actorcritic train --resume {' '.join(dirs)}`"
+
+
+def _start(agent: Agent, held: contextlib.ExitStack) -> None:
+    """Create (a new run) or lock (a resumed one) each run directory before writing anything into it."""
     for i, m in enumerate(agent.members):
-        if m.run_dir is not None and m.resume_step is None and not (m.run_dir / CONFIG).exists():
+        if m.run_dir is None:
+            continue
+        if m.resume_step is None and not (m.run_dir / CONFIG).exists():
             create_run_dir(m.run_dir)  # a new run's directory, made when its training starts
-        if m.run_dir is not None and m.logger is None:
+        held.enter_context(held_lock(m.run_dir, "run directory"))
+        if m.logger is None:
             m.logger = RunLogger(m.run_dir, _log_columns(agent), m.resume_step)
-        if m.run_dir is not None:
-            write_json(m.run_dir / CONFIG, state.run_info(agent, i))  # total_steps may have grown
+        write_json(m.run_dir / CONFIG, state.run_info(agent, i))  # total_steps may have grown
     agent.trainer.start()
 
 
@@ -166,7 +227,12 @@ def _checkpoint(agent: Agent) -> None:
         if m.run_dir is not None:
             if m.logger is not None:
                 m.logger.flush()
-            ckpt.save_checkpoint(state.state_dict(agent, i), m.run_dir / "checkpoints" / ckpt.LATEST)
+            path = m.run_dir / "checkpoints" / ckpt.LATEST
+            try:
+                ckpt.save_checkpoint(state.state_dict(agent, i), path)
+            except OSError as e:  # a full disk, a quota: the write is atomic, so the old checkpoint is whole
+                kept = "the previous checkpoint is kept" if path.exists() else "there is no earlier checkpoint"
+                raise UserError(f"could not write checkpoint {path}: {e.strerror or e}; {kept}") from None
 
 
 def _check_finite(agent: Agent) -> None:
@@ -184,18 +250,18 @@ def _finish(agent: Agent) -> None:
     for i, m in enumerate(agent.members):
         if m.run_dir is not None:
             m.logger.flush()
-            plot_run(m.run_dir)
             write_json(m.run_dir / SUMMARY, state.summary(agent, i))
+            plot_run(m.run_dir)  # after summary.json: the plots draw its target return
 
 
-PROGRESS_FIELDS = {"sps": "SPS", "ret": "return", "eval": "eval"}
+PROGRESS_FIELDS = {"sps": "SPS", "ret": "return (last 20 episodes)", "eval": "eval"}
 
 
 def _progress_fields(agent: Agent) -> dict[str, str]:
-    """What the progress bar shows beside the steps: SPS, the last episodic return, the last eval (means
-    over a group)."""
+    """What the progress bar shows beside the steps: SPS, the mean return of the recent episodes (as
+    metrics.csv's episodic_return), the last eval (means over a group)."""
     clock = agent.clock
-    returns = [m.recent_returns[-1] for m in agent.members if m.recent_returns]
+    returns = [np.mean(m.recent_returns) for m in agent.members if m.recent_returns]
     evals = [m.last_eval.mean_return for m in agent.members if m.last_eval]
     return {
         "sps": f"{clock.global_step / clock.wall_seconds:.0f}" if clock.wall_seconds else "-",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +15,7 @@ from actorcritic.core.files import atomic_path
 from actorcritic.core.stats import Estimate, bootstrap_ci
 from actorcritic.errors import UserError
 from actorcritic.runtime.logging import BASE_COLUMNS, EVAL_COLUMNS, eval_points, read_csv
-from actorcritic.runtime.run_dir import EPISODES, METRICS
+from actorcritic.runtime.run_dir import CONFIG, EPISODES, METRICS, SUMMARY
 
 
 def _pyplot():
@@ -42,44 +45,118 @@ def _read_run(run_dir: Path) -> tuple[list[dict[str, float]], list[dict[str, flo
     return read_csv(run_dir / METRICS), episodes
 
 
+def _run_title(run_dir: Path) -> tuple[str, float | None]:
+    """ "ALGO on ENV (run name)" and the target return, from the run's config.json and summary.json."""
+    info, target = {}, None
+    with contextlib.suppress(OSError, ValueError):
+        info = json.loads((run_dir / CONFIG).read_text())
+    with contextlib.suppress(OSError, ValueError):
+        target = json.loads((run_dir / SUMMARY).read_text()).get("target_return")
+    if target is None:
+        target = (info.get("config") or {}).get("target_return")
+    head = f"{str(info['algo']).upper()} on {info['env']}" if "algo" in info and "env" in info else run_dir.name
+    return (f"{head} ({run_dir.name})" if head != run_dir.name else head), target
+
+
+def _steps_axis(ax: Any) -> None:
+    """Env steps on x, few ticks, as 10k / 1.5M: readable in a narrow panel too."""
+    from matplotlib.ticker import EngFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    ax.set_xlabel("env steps")
+
+
+def _robust_ylim(ax: Any, values: Sequence[float]) -> None:
+    """Limits that fit the curve after its first points, when those (the first updates' losses, often orders
+    of magnitude larger) would otherwise squash the rest of it; they are left off the scale."""
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 4:
+        return
+    rest = v[max(1, len(v) // 10) :]
+    lo, hi = float(rest.min()), float(rest.max())
+    span = max(hi - lo, 1e-9)
+    if v.max() > hi + 2 * span or v.min() < lo - 2 * span:
+        ax.set_ylim(lo - 0.1 * span, hi + 0.1 * span)
+
+
+def _panels(plt: Any, keys: list[str], title: str) -> tuple[Any, Any]:
+    """One panel per key, side by side, under one title."""
+    n = max(1, len(keys))
+    fig, axes = plt.subplots(1, n, figsize=(4 * n, 3.6), squeeze=False)
+    fig.suptitle(title)
+    return fig, axes[0]
+
+
 def plot_run(run_dir: str | Path, window: int = 10) -> list[Path]:
-    """Write ``plots/returns.png`` and ``plots/losses.png`` for one run."""
+    """Write ``plots/returns.png`` and ``plots/losses.png`` for one run, and ``plots/env_metrics.png`` when
+    the env reports metrics of its own (the swarm's order parameter)."""
     plt = _pyplot()
     run_dir = Path(run_dir)
     metrics, episodes = _read_run(run_dir)
     out_dir = run_dir / "plots"
+    title, target = _run_title(run_dir)
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     if episodes:
         steps = [e["step"] for e in episodes]
         returns = [e["return"] for e in episodes]
         ax.plot(steps, returns, ".", color="tab:blue", alpha=0.3, ms=4, label="episodic return")
-        ax.plot(
-            steps,
-            moving_average(returns, window),
-            color="tab:blue",
-            label=f"moving average ({window})",
-        )
+        ax.plot(steps, moving_average(returns, window), color="tab:blue", label=f"moving average ({window})")
     eval_steps, eval_mean, eval_std = eval_points(metrics)
     if len(eval_steps):
         ax.plot(eval_steps, eval_mean, "o-", color="tab:orange", label="eval (deterministic)")
         ax.fill_between(eval_steps, eval_mean - eval_std, eval_mean + eval_std, color="tab:orange", alpha=0.2)
-    ax.set(xlabel="env steps", ylabel="return", title=f"Returns: {run_dir.name}")
+    if target is not None:
+        ax.axhline(target, color="tab:green", linestyle="--", linewidth=1, label=f"target {target:g}")
+    ax.set(ylabel="return", title=f"Returns: {title}")
+    _steps_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    returns_png = _save(fig, out_dir / "returns.png")
+    written = [_save(fig, out_dir / "returns.png")]
 
-    loss_keys = [k for k in (metrics[0] if metrics else {}) if k not in BASE_COLUMNS + EVAL_COLUMNS]
-    fig, axes = plt.subplots(1, max(1, len(loss_keys)), figsize=(4 * max(1, len(loss_keys)), 3.5), squeeze=False)
-    for ax, key in zip(axes[0], loss_keys, strict=False):
+    columns = list(metrics[0]) if metrics else []
+    env_keys = [k for k in columns if f"eval_{k}" in columns and k not in BASE_COLUMNS + EVAL_COLUMNS]
+    loss_keys = [
+        k for k in columns if k not in BASE_COLUMNS + EVAL_COLUMNS + env_keys + [f"eval_{e}" for e in env_keys]
+    ]
+    fig, axes = _panels(plt, loss_keys, f"Training metrics: {title}")
+    for ax, key in zip(axes, loss_keys, strict=False):
         pts = [(r["step"], r[key]) for r in metrics if not math.isnan(r[key])]
         if pts:
             ax.plot(*zip(*pts, strict=True), color="tab:red")
-        ax.set(xlabel="env steps", title=key)
+            _robust_ylim(ax, [v for _, v in pts])
+        ax.set(title=key, ylabel=key.replace("_", " "))
+        _steps_axis(ax)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return [returns_png, _save(fig, out_dir / "losses.png")]
+    written.append(_save(fig, out_dir / "losses.png"))
+
+    if env_keys:  # the env's own measure of success, in training (mean over steps) and in evaluation
+        fig, axes = _panels(plt, env_keys, f"Env metrics: {title}")
+        for ax, key in zip(axes, env_keys, strict=False):
+            for column, style, label in ((key, "-", "training"), (f"eval_{key}", "o-", "eval")):
+                pts = [(r["step"], r[column]) for r in metrics if not math.isnan(r[column])]
+                if pts:
+                    ax.plot(*zip(*pts, strict=True), style, ms=3, label=label)
+            ax.set(title=key, ylabel=key.replace("_", " "))
+            _steps_axis(ax)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize="small")
+        fig.tight_layout()
+        written.append(_save(fig, out_dir / "env_metrics.png"))
+    return written
+
+
+def run_labels(runs: Sequence[str | Path]) -> list[str]:
+    """Each run's name, with as many parent folders as it takes to tell runs apart (a/seed0, b/seed0)."""
+    parts = [Path(r).resolve().parts for r in runs]
+    for depth in range(1, max((len(p) for p in parts), default=1) + 1):
+        labels = ["/".join(p[-depth:]) for p in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(r) for r in runs]
 
 
 def plot_compare(
@@ -96,7 +173,11 @@ def plot_compare(
     return's moving average (faint). Runs without an evaluation add no curve to a group.
     """
     # pairs, not a dict: two runs of the same directory name (a/seed0, b/seed0) are two curves
-    groups = list(runs.items()) if isinstance(runs, Mapping) else [(Path(r).name, [r]) for r in runs]
+    groups = (
+        list(runs.items())
+        if isinstance(runs, Mapping)
+        else [(lb, [r]) for lb, r in zip(run_labels(runs), runs, strict=True)]
+    )
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -117,12 +198,20 @@ def plot_compare(
                             alpha=0.2, linewidth=0)  # fmt: skip
     several = any(len(run_dirs) > 1 for _, run_dirs in groups)
     ylabel = "eval return (mean over runs, 95% CI)" if several else "return"
-    ax.set(xlabel="env steps", ylabel=ylabel, title=title or "eval return (solid), episodic moving average (faint)")
+    ax.set(ylabel=ylabel, title=title or _compare_title(groups))
+    _steps_axis(ax)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small", loc="lower right")
     fig.tight_layout()
     return _save(fig, Path(output))
+
+
+def _compare_title(groups: list[tuple[str, Sequence[str | Path]]]) -> str:
+    """The runs' algorithms and envs (from their config.json), then what the lines mean."""
+    heads = sorted({_run_title(Path(d))[0].split(" (")[0] for _, dirs in groups for d in dirs})
+    what = "eval return (solid), episodic moving average (faint)"
+    return f"{', '.join(heads)}: {what}" if heads and len(heads) <= 3 else what
 
 
 def _mean_curve(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[list[float], list[Estimate]]:

@@ -25,14 +25,32 @@ def default_run_dir(env_id: str, algo: str, seed: int, root: str | Path = "runs"
 
 
 def check_new_run_dir(path: str | Path) -> Path:
-    """``path``, if it can be a new run directory: an existing non-empty one is never reused."""
+    """``path``, if it can be a new run directory: an existing non-empty one is never reused, and one that
+    could not be created (under a file, in a read-only place) is refused now, before anything is written."""
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise UserError(
             f"run directory '{path}' already exists and is not empty; "
             "resume it with `actorcritic train --resume` or choose another --run-dir"
         )
+    if not path.exists():
+        check_creatable(path)
     return path
+
+
+def check_creatable(path: Path) -> None:
+    """A UserError unless ``path`` exists or can be created. Create the first missing directory on the way to ``path`` and remove it again: the filesystem's
+    own answer (a file in the way, no permission, /proc), with nothing left behind."""
+    missing = path.absolute()
+    while not missing.parent.exists():
+        missing = missing.parent
+    try:
+        missing.mkdir()
+    except FileExistsError:  # made meanwhile by someone else: it exists, so it can be used
+        return
+    except OSError as e:
+        raise UserError(f"cannot create '{path}': {e.strerror}") from None
+    missing.rmdir()
 
 
 def create_run_dir(path: str | Path) -> Path:
@@ -54,6 +72,8 @@ def member_run_dirs(run_dir: str | Path | Sequence[str | Path] | None, seeds: li
     if run_dir is None:
         return [None] * len(seeds)
     if isinstance(run_dir, str | Path):
+        if len(seeds) > 1:  # a group's new directory holds its members' runs: never put them into another run
+            check_new_run_dir(run_dir)
         dirs = [Path(run_dir)] if len(seeds) == 1 else [Path(run_dir) / f"seed{s}" for s in seeds]
     else:
         dirs = [Path(d) for d in run_dir]

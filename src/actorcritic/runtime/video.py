@@ -13,6 +13,7 @@ step, taken after the step: an episode of L steps gives L frames (its reset stat
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,10 @@ def _evaluate_with_frames(agent: Agent, episodes: int, seed: int | None, write: 
     kept = [m.eval_env for m in agent.members]
     for m in agent.members:
         m.eval_env = None
+    # Frames are drawn off screen: no window, no sound. Without these, SDL (pygame) probes the desktop and
+    # the audio server and prints its own "error: XDG_RUNTIME_DIR ..." lines on a headless machine.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         agent.evaluate(episodes, round_id=-1, on_frame=on_frame, seed=seed)
     except gym.error.DependencyNotInstalled as e:  # e.g. pygame, which the classic-control envs render with

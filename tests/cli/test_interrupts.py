@@ -1,0 +1,135 @@
+"""No dead ends: a run interrupted at any moment (Ctrl-C, SIGTERM, even SIGKILL before its first checkpoint)
+resumes to completion with the command its message names; a second writer of a run directory is refused;
+a full disk during a checkpoint keeps the last good one."""
+
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from actorcritic.cli import main
+
+SMALL = ["--learning-starts", "100", "--batch-size", "32", "--hidden-sizes", "16", "16", "--eval-interval", "500",
+         "--eval-episodes", "2", "--log-interval", "250", "--no-progress"]  # fmt: skip
+
+
+def actorcritic(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "actorcritic", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, **kwargs)  # fmt: skip
+
+
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Until ``path`` exists (the run has started writing), or the process ended."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def finished(run_dir: Path, total: int) -> bool:
+    summary = run_dir / "summary.json"
+    return summary.exists() and json.loads(summary.read_text())["total_steps"] == total
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_run_interrupted_at_a_random_moment_resumes_to_completion(tmp_path, seed):
+    """SIGINT or SIGTERM at a random moment, from before the run directory exists to mid-training: the
+    message names the command that goes on, and that command finishes the run."""
+    rng = random.Random(seed)
+    run_dir, total = tmp_path / "run", 1500
+    proc = actorcritic("train", "--run-dir", run_dir, "--total-steps", total, "--checkpoint-interval", 1000, *SMALL)
+    if seed:  # seed 0: the signal may come before anything is written
+        wait_for(run_dir / "config.json", proc)
+    time.sleep(rng.uniform(0.0, 3.0))
+    proc.send_signal(rng.choice([signal.SIGINT, signal.SIGTERM]))
+    _, err = proc.communicate(timeout=300)
+    if proc.returncode == 0:  # it finished first: nothing to resume
+        assert finished(run_dir, total)
+        return
+    if not (run_dir / "config.json").exists():  # stopped before the run began: nothing written, nothing to resume
+        assert not run_dir.exists()
+        return
+    line = one_error_line(err)
+    assert proc.returncode == 130 and f"actorcritic train --resume {run_dir}" in line, line
+    resumed = subprocess.run([sys.executable, "-m", "actorcritic", "train", "--resume", str(run_dir), "--no-progress"],
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert finished(run_dir, total)
+
+
+def test_the_first_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = actorcritic("train", "--run-dir", run_dir, "--total-steps", 50_000, *SMALL)
+    wait_for(run_dir / "metrics.csv", proc)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    line = one_error_line(err)
+    checkpoint = run_dir / "checkpoints" / "latest.pt"
+    assert proc.returncode == 130 and f"saved {checkpoint}" in line and checkpoint.exists(), line
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_over_in_place(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    proc = actorcritic("train", "--run-dir", run_dir, "--total-steps", 50_000, *SMALL)
+    wait_for(run_dir / "metrics.csv", proc)
+    proc.kill()  # SIGKILL: no handler runs, no checkpoint is written
+    proc.communicate(timeout=60)
+    assert not (run_dir / "checkpoints" / "latest.pt").exists()
+    assert main(["train", "--resume", str(run_dir), "--total-steps", "600", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "restarting DDPG" in out and finished(run_dir, 600)
+    steps = [int(row.split(",")[0]) for row in (run_dir / "metrics.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(steps) and steps[-1] == 600  # the killed run's rows are gone, not duplicated
+
+
+def test_a_second_writer_of_a_run_directory_is_refused(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    first = actorcritic("train", "--run-dir", run_dir, "--total-steps", 50_000, *SMALL)
+    try:
+        wait_for(run_dir / "metrics.csv", first)
+        assert first.poll() is None
+        before = (run_dir / "metrics.csv").read_bytes()
+        code = main(["train", "--resume", str(run_dir), "--no-progress"])
+        line = one_error_line(capsys.readouterr().err)
+        assert code == 2 and "in use by another process" in line
+        assert (run_dir / "metrics.csv").read_bytes()[: len(before)] == before  # the second wrote nothing
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=120)
+    assert first.returncode == 130  # the first run went on, and stopped cleanly
+
+
+def test_a_full_disk_during_a_checkpoint_keeps_the_last_good_one(tmp_path):
+    """Resumed under a file-size limit its next checkpoint exceeds: the write fails with EFBIG, the
+    previous checkpoint is whole and loads, and the run stops with one error line."""
+    run_dir = tmp_path / "run"
+    assert main(["train", "--run-dir", str(run_dir), "--total-steps", "400", *SMALL]) == 0
+    checkpoint = run_dir / "checkpoints" / "latest.pt"
+    good = checkpoint.read_bytes()
+    limit = len(good) + 20_000  # room for the CSVs to grow, not for a checkpoint with 2,000 more transitions
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so the write fails with EFBIG instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run([sys.executable, "-m", "actorcritic", "train", "--resume", str(run_dir), "--total-steps",
+                           "2400", "--checkpoint-interval", "2000", "--no-progress"], capture_output=True,
+                          text=True, preexec_fn=small_disk, timeout=600)  # fmt: skip
+    line = one_error_line(proc.stderr)
+    assert proc.returncode == 2 and "could not write checkpoint" in line and "previous checkpoint is kept" in line
+    assert checkpoint.read_bytes() == good
+    assert not [p for p in checkpoint.parent.iterdir() if p.name.startswith(".")]  # no temp file left
