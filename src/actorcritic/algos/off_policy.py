@@ -72,7 +72,10 @@ class OffPolicyLearner:
 
     def compile(self) -> None:
         """Run ``step`` through torch.compile: one graph per (update_actor, update_targets) the loop asks for."""
-        self.step = torch.compile(self.step, dynamic=False, fullgraph=True)
+        # Our networks never change shape, device or mode once built, so their attributes need no guard: this
+        # skips checks that cost up to 0.3 ms a call (8% of a DDPG update); the branch flags stay guarded.
+        options = {"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe}
+        self.step = torch.compile(self.step, dynamic=False, fullgraph=True, options=options)
 
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""

@@ -85,9 +85,11 @@ class _ApplyTo(nn.Module):
 class Adam(torch.optim.Adam):
     """torch's Adam over one module's parameters, with a step that ``torch.compile`` captures whole.
 
-    ``minimize(loss_of)`` computes the gradient of ``loss_of(module)`` and takes one Adam step, per member with ``max_grad_norm`` clipping. Eagerly it is autograd and torch's
-    fused Adam kernel. Under ``torch.compile`` the gradient comes from ``torch.func.grad`` and the step
-    from the same Adam as foreach ops on the state tensors, so forward, backward and step are one graph.
+    ``minimize(loss_of)`` computes the gradient of ``loss_of(module)`` and takes one Adam step, per member
+    with ``max_grad_norm`` clipping. Eagerly it is autograd and torch's fused Adam kernel. Under
+    ``torch.compile`` the gradient comes from ``torch.func.grad`` and the step from the same Adam as foreach
+    ops on the state tensors, so forward, backward and step are one graph. (torch's own functional Adam
+    does not trace on CPU, and its fused kernel cannot be functionalized: hence these few lines.)
     The state tensors never change identity (a loaded checkpoint is copied into them), so a compiled
     update keeps its graph across resumes. ``state_dict`` is torch's Adam's.
     """
