@@ -47,7 +47,10 @@ def report(samples: list[dict[str, str]], buffer_size: int) -> None:
     if len(full) < 4:
         print(f"not enough samples after the buffer filled ({len(full)}); run longer")
         return
-    first, last = full[0], full[-1]
+    end = max(int(s["step"]) for s in full)  # at the last step the run evaluates, plots (matplotlib) and ends
+    training = [s for s in full if int(s["step"]) < end] or full
+    first, last = full[0], training[-1]
+    print(f"RSS at the end, with the final evaluation and plots: {float(full[-1]['rss_mb']):.0f} MB")
     growth = 100 * (float(last["rss_mb"]) / float(first["rss_mb"]) - 1)
     print(f"RSS after the buffer filled (step {first['step']}): {float(first['rss_mb']):.0f} MB -> "
           f"{float(last['rss_mb']):.0f} MB at step {last['step']} ({growth:+.1f}%; goal < 5%)")  # fmt: skip
