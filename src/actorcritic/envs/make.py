@@ -71,32 +71,24 @@ class NamedErrors(gym.Wrapper):
         super().__init__(env)
         self.env_id = env_id
 
-    def _failed(self, call: str, e: Exception) -> EnvError:
-        return EnvError(f"env '{self.env_id}' raised {type(e).__name__} in {call}: {e}")
+    def _call(self, call: str, fn: Callable[..., Any], *args: Any, keep: tuple[type, ...] = (), **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)``; our own errors, and the types in ``keep``, pass through unchanged."""
+        try:
+            return fn(*args, **kwargs)
+        except (UserError, TrainingDiverged, *keep):
+            raise
+        except Exception as e:
+            raise EnvError(f"env '{self.env_id}' raised {type(e).__name__} in {call}: {e}") from e
 
     def reset(self, **kwargs: Any) -> Any:
-        try:
-            return self.env.reset(**kwargs)
-        except (UserError, TrainingDiverged):
-            raise
-        except Exception as e:
-            raise self._failed("reset", e) from e
+        return self._call("reset", self.env.reset, **kwargs)
 
     def step(self, action: Any) -> Any:
-        try:
-            return self.env.step(action)
-        except (UserError, TrainingDiverged):
-            raise
-        except Exception as e:
-            raise self._failed("step", e) from e
+        return self._call("step", self.env.step, action)
 
     def render(self) -> Any:
-        try:
-            return self.env.render()
-        except (UserError, TrainingDiverged, gym.error.DependencyNotInstalled, NotImplementedError):
-            raise  # a missing renderer, or none at all: the video writer names the fix
-        except Exception as e:
-            raise self._failed("render", e) from e
+        # a missing renderer, or none at all: the video writer names the fix
+        return self._call("render", self.env.render, keep=(gym.error.DependencyNotInstalled, NotImplementedError))
 
 
 def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
