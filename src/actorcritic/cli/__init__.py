@@ -12,11 +12,15 @@ single ``error: ...`` line on stderr with exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import signal
 import statistics
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -320,7 +324,11 @@ def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
     try:
         agent.learn(steps, progress=progress)
     finally:
-        agent.close()
+        try:
+            agent.close()
+        except KeyboardInterrupt:  # the run is complete and saved: nothing is left to resume
+            dirs = ", ".join(str(m.run_dir) for m in agent.members)
+            raise Interrupted(f"interrupted after training finished; the results are in {dirs}") from None
     summaries = [agent.summary(i) for i in range(agent.num_members)]
     for s in summaries:
         prefix = "done" if len(summaries) == 1 else f"seed {s['seed']}"
@@ -663,6 +671,32 @@ def run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``actorcritic`` command on ``argv`` (default: the program's arguments); returns the exit code."""
+    with _stop_signals(as_program=argv is None):
+        return _main(argv)
+
+
+@contextlib.contextmanager
+def _stop_signals(as_program: bool) -> Iterator[None]:
+    """SIGTERM (``kill``, a job scheduler) stops a command the way Ctrl-C does, so that it too ends with one
+    line and, during training, a checkpoint, rather than killing the process silently. Run as the program,
+    a signal after the command is done no longer changes its outcome: the interpreter's teardown (about a
+    second, with torch loaded) runs with both signals ignored."""
+    replace = (
+        threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    )
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if replace else None
+    try:
+        yield
+    finally:
+        if replace and as_program:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        elif replace:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         return run(list(sys.argv[1:] if argv is None else argv))
     except UserError as e:
