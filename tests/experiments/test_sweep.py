@@ -1,5 +1,6 @@
-"""Sweeps (experiments/sweep.py and `actorcritic sweep`): grid expansion, the summary's conclusions, and
-an interrupted sweep that, run again, ends with the same sweep.csv as an uninterrupted one."""
+"""Sweeps (experiments/sweep.py and `actorcritic sweep`): grid expansion, the summary's statistics and
+conclusions, the plots, and an interrupted sweep that, run again, ends with the same sweep.csv as an
+uninterrupted one."""
 
 import csv
 import json
@@ -22,6 +23,7 @@ from actorcritic.experiments.sweep import (
     config_name,
     expand_grid,
     parse_grid,
+    write_results,
 )
 
 
@@ -54,10 +56,13 @@ def test_unknown_or_invalid_fields_fail_before_any_run():
 
 
 def stats(name, final, auc, solved=3, runs=5):
+    """A configuration's statistics with the intervals given, and seeds spread +-20 around each estimate."""
+    spread = [20.0 * (2 * i / max(1, runs - 1) - 1) for i in range(runs)]
     return {
         "config": name,
-        "final": Estimate(*final, runs),
-        "auc": Estimate(*auc, runs),
+        "final": Estimate(*final),
+        "auc": Estimate(*auc),
+        "values": {"final": [final[0] + d for d in spread], "auc": [auc[0] + d for d in spread]},
         "solved": solved,
         "runs": runs,
     }
@@ -69,10 +74,12 @@ def test_conclusion_separates_clear_differences_from_overlapping_intervals():
         stats("tau=0.01", (-150, -180, -120), (-400, -450, -350)),
         stats("tau=1e-05", (-170, -200, -140), (-600, -650, -550)),
     ]))  # fmt: skip
-    assert "Best final return: **tau=0.01**" in text
+    assert "Best mean final return: **tau=0.01**" in text
     assert "Clearly worse (CI entirely below the best's): tau=1." in text
     assert "(CIs overlap): tau=1e-05" in text
-    assert "Best area under the learning curve: **tau=0.01**" in text
+    # seeds at -170..-130 against -190..-150: of the 25 pairs 19 won, 3 tied (counting half): 20.5 / 25
+    assert "[95% CI]: tau=1e-05 0.82 [" in text and "tau=1 1.00 [1.00, 1.00]." in text
+    assert "Best mean area under the learning curve: **tau=0.01**" in text
     assert "Clearly worse (CI entirely below the best's): tau=1e-05, tau=1." in text
     assert "Never reached the target in any seed: tau=1." in text
 
@@ -83,6 +90,55 @@ def test_conclusion_ranks_nothing_with_fewer_than_five_seeds():
                                  stats("tau=0.01", (-150, -180, -120), (-400, -450, -350), runs=2)]))  # fmt: skip
     assert "too wide to rank" in text and "--seeds 5" in text
     assert "Clearly worse" not in text and "Best" not in text
+
+
+def finished_rows(tmp_path, finals):
+    """sweep.csv rows of finished runs with these final returns, each with a run directory that plots read."""
+    rows = []
+    for name, returns in finals.items():
+        for seed, final in enumerate(returns):
+            run_dir = tmp_path / "runs" / name / f"seed{seed}"
+            run_dir.mkdir(parents=True)
+            (run_dir / "metrics.csv").write_text(
+                f"step,eval_return_mean,eval_return_std\n500,-1200,5\n1000,{final},5\n"
+            )
+            rows.append({"config": name, "seed": seed, "run_dir": str(run_dir.relative_to(tmp_path)),
+                         "status": "finished", "total_steps": 1000, "final_eval_return": final,
+                         "best_eval_return": final, "solved_at_step": None, "auc": (final - 1200) / 2,
+                         "wall_seconds": 1.0})  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize("seeds", [4, 5])
+def test_results_report_iqm_and_mean_and_with_five_seeds_rank_and_profile(tmp_path, seeds):
+    """One diverged seed (-1000) drags tau=0.01's mean far below its IQM; every other seed of it beats
+    every seed of tau=1, so the probability of improvement is 4/5."""
+    finals = {"tau=0.01": [-150.0, -140.0, -160.0, -145.0, -1000.0][-seeds:],
+              "tau=1": [-900.0, -950.0, -880.0, -920.0, -910.0][:seeds]}  # fmt: skip
+    sweep = Sweep("ddpg", "Pendulum-v1", [{"tau": 0.01}, {"tau": 1}], list(range(seeds)), 1000)
+    for sub in ("runs", "plots"):
+        (tmp_path / sub).mkdir(exist_ok=True)
+    write_results(sweep, tmp_path, finished_rows(tmp_path, finals))
+    md = (tmp_path / "summary.md").read_text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert "| configuration | runs | final return IQM | final return mean | AUC |" in md
+    best = summary["configs"][0]["final_return"]
+    assert (tmp_path / "plots" / "compare.png").read_bytes()[:4] == b"\x89PNG"
+    if seeds == 5:  # sorted -1000 | -160 -150 -145 | -140: the IQM drops a quarter (one seed) at each end
+        assert best["iqm"]["value"] == pytest.approx(-455 / 3) and best["mean"]["value"] == pytest.approx(-319.0)
+        assert "| tau=0.01 | 5 | -151.7 [" in md and "] | -319.0 [" in md
+        assert best["iqm"]["low"] <= best["iqm"]["value"] <= best["iqm"]["high"]
+        ranked = summary["ranking"]["final_return"]
+        assert ranked["best"] == "tau=0.01" and ranked["others"][0]["config"] == "tau=1"
+        assert ranked["others"][0]["probability_of_improvement"]["value"] == pytest.approx(0.8)
+        assert "Probability of improvement" in md and "tau=1 0.80 [" in md
+        assert (tmp_path / "plots" / "profile.png").read_bytes()[:4] == b"\x89PNG"
+        assert "plots/profile.png" in md and summary["plots"] == ["plots/compare.png", "plots/profile.png"]
+    else:  # sorted -1000 | -160 -145 | -140
+        assert best["iqm"]["value"] == pytest.approx(-152.5) and best["mean"]["value"] == pytest.approx(-361.25)
+        assert summary["ranking"] is None and "too wide to rank" in md
+        assert not (tmp_path / "plots" / "profile.png").exists()
+        assert "profile.png" not in md and summary["plots"] == ["plots/compare.png"]
 
 
 SWEEP = ["sweep", "ddpg", "--grid", "tau=0.01,1e-5", "--seeds", "1", "--total-steps", "1600", "--workers", "2",
@@ -102,6 +158,9 @@ def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path, capsys):
     assert (tmp_path / "straight" / "plots" / "compare.png").stat().st_size > 0
     summary = (tmp_path / "straight" / "summary.md").read_text()
     assert "| tau=0.01 | 1 |" in summary and "## Conclusion" in summary
+    one_seed = json.loads((tmp_path / "straight" / "summary.json").read_text())
+    assert [c["runs"] for c in one_seed["configs"]] == [1, 1] and one_seed["plots"] == ["plots/compare.png"]
+    assert not (tmp_path / "straight" / "plots" / "profile.png").exists()
 
     # Kill the whole sweep (its run processes too) once a run has a checkpoint but has not finished.
     cut = tmp_path / "cut"

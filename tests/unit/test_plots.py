@@ -101,3 +101,21 @@ def test_compared_runs_with_the_same_folder_name_get_different_labels(tmp_path):
     runs = [tmp_path / "td3" / "seed0", tmp_path / "sac" / "seed0", tmp_path / "sac" / "seed1"]
     assert run_labels(runs) == ["td3/seed0", "sac/seed0", "sac/seed1"]
     assert run_labels([tmp_path / "a", tmp_path / "b"]) == ["a", "b"]
+
+
+def test_performance_profiles_fall_from_all_runs_to_none_with_a_band_each(tmp_path, monkeypatch):
+    from actorcritic.runtime.plots import plot_profile
+
+    scores = {"tau=0.01": [-150.0, -140.0, -160.0, -145.0, -1000.0], "tau=1": [-900.0, -950.0, -880.0, -920.0, -910.0]}
+    assert plot_profile(scores, tmp_path / "profile.png").read_bytes()[:4] == PNG
+    figs = captured(monkeypatch)
+    plot_profile(scores, tmp_path / "profile.png", title="DDPG on Pendulum-v1")
+    (ax,) = figs["profile.png"].axes
+    assert "DDPG on Pendulum-v1" in ax.get_title() and "> tau" in ax.get_ylabel()
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["tau=0.01 (5 runs)", "tau=1 (5 runs)"]
+    for line, runs in zip(lines, scores.values(), strict=True):
+        taus, fraction = line.get_xdata(), line.get_ydata()
+        assert fraction[0] == 1.0 and fraction[-1] == 0.0 and all(fraction[1:] <= fraction[:-1])
+        assert list(fraction) == [sum(r > t for r in runs) / len(runs) for t in taus]
+    assert len(ax.collections) == 2  # one CI band per configuration

@@ -1,37 +1,118 @@
-"""Sweep statistics (experiments/stats.py): the bootstrap CI against scipy's, the AUC by hand."""
+"""Sweep statistics (core/stats.py), each against something independent of scipy: the IQM by sorting by
+hand, bootstrap intervals against a plain numpy (stratified) bootstrap, the probability of improvement by
+counting pairs, the profile by counting runs, the AUC by the trapezoidal rule worked out by hand."""
+
+import warnings
 
 import numpy as np
 import pytest
 
-from actorcritic.core.stats import area_under_curve, bootstrap_ci
+from actorcritic.core.stats import (
+    aggregate_iqm,
+    area_under_curve,
+    bootstrap_ci,
+    iqm,
+    performance_profile,
+    probability_of_improvement,
+)
 
 
-@pytest.mark.parametrize("n", [3, 5, 10])
-def test_bootstrap_ci_matches_scipy_percentile_bootstrap(n):
-    scipy_stats = pytest.importorskip("scipy.stats")
-    values = np.random.default_rng(n).normal(-300.0, 80.0, size=n)
-    ours = bootstrap_ci(values, resamples=200_000, seed=1)
-    ref = scipy_stats.bootstrap((values,), np.mean, confidence_level=0.95, n_resamples=200_000,
-                                method="percentile", random_state=np.random.default_rng(2)).confidence_interval  # fmt: skip
-    assert ours.mean == pytest.approx(values.mean())
-    spread = values.std() / np.sqrt(n)  # the Monte Carlo error of both is a small fraction of this
-    assert abs(ours.low - ref.low) < 0.03 * spread and abs(ours.high - ref.high) < 0.03 * spread
-    assert ours.low < ours.mean < ours.high and ours.n == n
+def reference_interval(samples, statistic, resamples=200_000, seed=7):
+    """The 95% percentile-bootstrap interval, each sample resampled on its own, by hand."""
+    rng = np.random.default_rng(seed)
+    resampled = [np.asarray(s)[rng.integers(0, len(s), size=(resamples, len(s)))] for s in samples]
+    return np.quantile(statistic(*resampled), [0.025, 0.975])
 
 
-def test_bootstrap_ci_of_identical_values_and_of_one_value():
-    assert (bootstrap_ci([5.0, 5.0, 5.0]).low, bootstrap_ci([5.0, 5.0, 5.0]).high) == (5.0, 5.0)
-    one = bootstrap_ci([-120.0])
-    assert (one.mean, one.low, one.high) == (-120.0, -120.0, -120.0)
+def middle_half_mean(x):
+    """The IQM of rows whose length is divisible by 4: sort, drop a quarter at each end, average the rest."""
+    x = np.sort(x, axis=-1)
+    q = x.shape[-1] // 4
+    return x[..., q : x.shape[-1] - q].mean(-1)
+
+
+def test_iqm_is_the_mean_of_the_middle_half():
+    x = np.array([100.0, -5.0, 3.0, 1.0, 2.0, 4.0, -1000.0, 0.0])  # sorted: -1000 -5 | 0 1 2 3 | 4 100
+    assert iqm(x) == pytest.approx(1.5)
+    rows = np.random.default_rng(0).normal(size=(6, 12))
+    np.testing.assert_allclose(iqm(rows, axis=-1), middle_half_mean(rows))
+
+
+@pytest.mark.parametrize("statistic", ["mean", "iqm"])
+def test_bootstrap_ci_matches_a_plain_percentile_bootstrap(statistic):
+    values = np.random.default_rng(3).normal(-300.0, 80.0, size=8)
+    fn, ref_fn = (np.mean, lambda x: x.mean(-1)) if statistic == "mean" else (iqm, middle_half_mean)
+    ours = bootstrap_ci(values, fn, resamples=100_000, seed=1)
+    low, high = reference_interval([values], ref_fn)
+    assert ours.value == pytest.approx(ref_fn(values))
+    spread = values.std() / np.sqrt(values.size)  # the Monte Carlo error of both is a small fraction of this
+    assert abs(ours.low - low) < 0.05 * spread and abs(ours.high - high) < 0.05 * spread
+    assert ours.low < ours.value < ours.high
+
+
+def test_one_value_and_identical_values_give_a_degenerate_interval_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for statistic in (np.mean, iqm):
+            assert bootstrap_ci([-120.0], statistic) == bootstrap_ci([-120.0, -120.0, -120.0], statistic)
+            one = bootstrap_ci([-120.0], statistic)
+            assert (one.value, one.low, one.high) == (-120.0, -120.0, -120.0)
+        assert aggregate_iqm([[5.0], [5.0, 5.0]]).low == 5.0
     with pytest.raises(ValueError):
         bootstrap_ci([])
 
 
-def test_bootstrap_ci_is_reproducible_and_narrows_with_more_seeds():
+def test_bootstrap_ci_is_reproducible_contains_the_estimate_and_narrows_with_more_seeds():
     rng = np.random.default_rng(0)
-    few, many = rng.normal(0, 1, 4), rng.normal(0, 1, 64)
-    assert bootstrap_ci(few) == bootstrap_ci(few)
-    assert (bootstrap_ci(many).high - bootstrap_ci(many).low) < (bootstrap_ci(few).high - bootstrap_ci(few).low)
+    few, many = rng.normal(0, 1, 5), rng.normal(0, 1, 80)
+    for statistic in (np.mean, iqm):
+        a, b = bootstrap_ci(few, statistic), bootstrap_ci(many, statistic)
+        assert a == bootstrap_ci(few, statistic)
+        assert a.low <= a.value <= a.high and b.low <= b.value <= b.high
+        assert b.high - b.low < a.high - a.low
+
+
+def test_aggregate_iqm_resamples_each_task_on_its_own():
+    """Tasks on different scales: a stratified resample keeps four runs of each, so its interval matches the
+    hand-written stratified bootstrap and is narrower than pooling the runs and resampling them together."""
+    rng = np.random.default_rng(4)
+    tasks = [rng.normal(0.0, 10.0, 4), rng.normal(1000.0, 10.0, 4), rng.normal(500.0, 10.0, 4)]
+    ours = aggregate_iqm(tasks, resamples=100_000)
+    low, high = reference_interval(tasks, lambda *xs: middle_half_mean(np.concatenate(xs, axis=-1)))
+    assert ours.value == pytest.approx(iqm(np.concatenate(tasks)))
+    assert abs(ours.low - low) < 2.0 and abs(ours.high - high) < 2.0  # the interval is about 16 wide
+    pooled = bootstrap_ci(np.concatenate(tasks), iqm)
+    assert ours.high - ours.low < (pooled.high - pooled.low) / 3
+    one_run = aggregate_iqm([[3.0], [1.0, 2.0, 4.0, 5.0]])  # a task of one run is held, not refused
+    assert one_run.value == pytest.approx(3.0) and one_run.low <= 3.0 <= one_run.high
+
+
+def test_probability_of_improvement_counts_pairs():
+    separated = probability_of_improvement([10.0, 11.0, 12.0], [1.0, 2.0, 3.0, 4.0])
+    assert (separated.value, separated.low, separated.high) == (1.0, 1.0, 1.0)
+    assert probability_of_improvement([1.0, 2.0, 3.0], [10.0, 11.0]).value == 0.0
+    same = [-200.0, -150.0, -180.0, -120.0, -170.0]
+    assert probability_of_improvement(same, same).value == 0.5
+    rng = np.random.default_rng(5)
+    x, y = rng.integers(0, 6, 7).astype(float), rng.integers(0, 6, 9).astype(float)  # with ties
+    pairs = [(a > b) + 0.5 * (a == b) for a in x for b in y]
+    poi = probability_of_improvement(x, y)
+    assert poi.value == pytest.approx(np.mean(pairs)) and poi.low <= poi.value <= poi.high
+    assert 0.0 <= poi.low < poi.high <= 1.0
+
+
+def test_performance_profile_counts_runs_above_each_tau():
+    scores = np.random.default_rng(6).normal(-300.0, 80.0, 10)
+    taus = np.linspace(scores.min() - 1.0, scores.max(), 50)
+    profile = performance_profile(scores, taus)
+    np.testing.assert_allclose(profile.fraction, [(scores > t).mean() for t in taus])
+    assert profile.fraction[0] == 1.0 and profile.fraction[-1] == 0.0  # strictly above: none above the best
+    for curve in (profile.fraction, profile.low, profile.high):
+        assert np.all(np.diff(curve) <= 0)  # non-increasing in tau
+    assert np.all(profile.low <= profile.fraction) and np.all(profile.fraction <= profile.high)
+    assert np.any(profile.low < profile.high)
+    flat = performance_profile([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])
+    assert list(flat.fraction) == list(flat.low) == list(flat.high) == [1.0, 0.0, 0.0]
 
 
 def test_area_under_curve_is_the_mean_height_by_the_trapezoidal_rule():

@@ -475,7 +475,8 @@ def cmd_swarm(args: list[str]) -> int:
 @dataclass(frozen=True)
 class SweepArgs:
     """Run a grid of configurations x seeds as independent runs in parallel processes, then compare them:
-    sweep.csv, summary.md (means with 95% bootstrap CIs) and plots/compare.png in the sweep directory.
+    sweep.csv, summary.md and summary.json (IQM and mean with 95% bootstrap CIs), plots/compare.png and,
+    with 5 or more seeds, plots/profile.png (performance profiles) in the sweep directory.
     Run the same command again to resume an interrupted sweep."""
 
     env: str = "Pendulum-v1"
@@ -540,7 +541,8 @@ def cmd_sweep(args: list[str]) -> int:
         print(f"error: interrupted; run the same command (with --sweep-dir {sweep_dir}) to resume", file=sys.stderr)
         return 130
     print((sweep_dir / "summary.md").read_text())
-    print(f"runs:    {sweep_dir / 'sweep.csv'}\nplot:    {sweep_dir / 'plots' / 'compare.png'}")
+    plots = [p for p in (sweep_dir / sw.COMPARE, sweep_dir / sw.PROFILE) if p.exists()]
+    print(f"runs:    {sweep_dir / 'sweep.csv'}\nplots:   {', '.join(map(str, plots))}")
     return 0
 
 

@@ -1,1 +1,2 @@
-"""Experiments over many runs: sweeps and seed studies (sweep.py), the statistics they report (stats.py)."""
+"""Experiments over many runs: sweeps and seed studies (sweep.py), with the statistics of core/stats.py;
+Optuna tuning (tune.py)."""

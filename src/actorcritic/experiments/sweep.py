@@ -6,8 +6,12 @@
       runs/<name>/seed<S>/  one ordinary run directory per configuration and seed
       logs/<name>__seed<S>.log   each run's console output
       sweep.csv             one row per run
-      summary.md            per configuration: final return, area under the curve, steps to solve (mean, 95% CI)
+      summary.md            per configuration: final return (IQM and mean), area under the curve, steps to
+                            solve, each with its 95% CI; a ranking with probabilities of improvement
+      summary.json          the same numbers for programs
       plots/compare.png     mean eval-return curve per configuration with a 95% CI band
+      plots/profile.png     with >= 5 seeds per configuration: each one's performance profile (the fraction
+                            of its seeds whose final return exceeds each value) with a 95% CI band
 
 Every run is ``actorcritic train`` in its own process (one torch thread), ``workers`` at a time; with the
 Ray back end each is a Ray task on any node of a cluster, and its run directory comes back here. Running
@@ -38,11 +42,11 @@ from actorcritic.agents import agent_class
 from actorcritic.backends.ray.pool import TMP, init_ray, pack_dir, run_cli_remotely, unpack_dir
 from actorcritic.core.config import config_from_dict, parse_key_values, read_literal, split_list
 from actorcritic.core.files import atomic_write, atomic_write_json, atomic_write_text, held_lock
-from actorcritic.core.stats import Estimate, area_under_curve, bootstrap_ci
+from actorcritic.core.stats import CONFIDENCE, Estimate, area_under_curve, bootstrap_ci, iqm, probability_of_improvement
 from actorcritic.errors import UserError
 from actorcritic.runtime.envs import probe_env
 from actorcritic.runtime.logging import eval_points, read_csv
-from actorcritic.runtime.plots import plot_compare
+from actorcritic.runtime.plots import plot_compare, plot_profile
 from actorcritic.runtime.progress import ProgressBar
 from actorcritic.runtime.run_dir import METRICS, check_creatable
 
@@ -110,7 +114,8 @@ def run_sweep(
     sweep: Sweep, sweep_dir: Path, workers: int, progress: bool = True, backend: str = "local"
 ) -> list[dict[str, Any]]:
     """Run (or resume) every run of ``sweep`` in ``sweep_dir``, ``workers`` at a time, each a process here
-    (backend "local") or a Ray task on any node (backend "ray"); write sweep.csv, summary.md and the plot."""
+    (backend "local") or a Ray task on any node (backend "ray"); write sweep.csv, summary.md, summary.json
+    and the plots."""
     if backend not in ("local", "ray"):
         raise UserError(f"backend must be local or ray, got '{backend}'")
     _check_configs(sweep)
@@ -308,6 +313,8 @@ def collect(sweep: Sweep, sweep_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_results(sweep: Sweep, sweep_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """sweep.csv, summary.md, summary.json and the plots that ``_plots`` names."""
+
     def write_csv(f: Any) -> None:
         writer = csv.DictWriter(f, SWEEP_COLUMNS)
         writer.writeheader()
@@ -316,12 +323,16 @@ def write_results(sweep: Sweep, sweep_dir: Path, rows: list[dict[str, Any]]) -> 
     atomic_write(sweep_dir / "sweep.csv", write_csv)
     stats = config_stats(sweep, rows)
     atomic_write_text(sweep_dir / "summary.md", summary_markdown(sweep, stats))
-    if any(s["final"] for s in stats):  # each configuration's finished seeds: a mean curve with a 95% CI band
+    atomic_write_json(sweep_dir / "summary.json", summary_json(sweep, stats))
+    title, plots = f"{sweep.algo.upper()} on {sweep.env}", _plots(stats)
+    if COMPARE in plots:  # each configuration's finished seeds: a mean curve with a 95% CI band
         groups: dict[str, list[Path]] = {s["config"]: [] for s in stats}
         for row in rows:
             if row["status"] == "finished":
                 groups[row["config"]].append(sweep_dir / row["run_dir"])
-        plot_compare(groups, sweep_dir / "plots" / "compare.png", title=f"{sweep.algo.upper()} on {sweep.env}")
+        plot_compare(groups, sweep_dir / COMPARE, title=title)
+    if PROFILE in plots:
+        plot_profile({s["config"]: s["values"]["final"] for s in stats}, sweep_dir / PROFILE, title=title)
 
 
 def _cell(value: Any) -> Any:
@@ -331,7 +342,8 @@ def _cell(value: Any) -> Any:
 
 
 def config_stats(sweep: Sweep, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per configuration: estimates of the final return, the AUC and the steps to solve over its seeds.
+    """Per configuration: its finished seeds' final returns and AUCs ("values"), and estimates over them:
+    the final return's IQM and mean, the AUC's mean and the mean steps to solve, each with its 95% CI.
 
     A seed that never reached the target counts as solving at total_steps (censored at the budget), so
     the steps-to-solve estimate is a lower bound when some seeds did not solve."""
@@ -340,13 +352,16 @@ def config_stats(sweep: Sweep, rows: list[dict[str, Any]]) -> list[dict[str, Any
         name = config_name(config)
         done = [r for r in rows if r["config"] == name and r["status"] == "finished"]
         solved = [r["solved_at_step"] for r in done]
+        finals, aucs = [r["final_eval_return"] for r in done], [r["auc"] for r in done]
         out.append({
             "config": name,
             "settings": config,
             "runs": len(done),
             "solved": sum(s is not None for s in solved),
-            "final": bootstrap_ci([r["final_eval_return"] for r in done]) if done else None,
-            "auc": bootstrap_ci([r["auc"] for r in done]) if done else None,
+            "values": {"final": finals, "auc": aucs},
+            "final": bootstrap_ci(finals) if done else None,
+            "final_iqm": bootstrap_ci(finals, iqm) if done else None,
+            "auc": bootstrap_ci(aucs) if done else None,
             "steps": bootstrap_ci([s if s is not None else sweep.total_steps for s in solved]) if done else None,
         })  # fmt: skip
     return out
@@ -361,54 +376,127 @@ def summary_markdown(sweep: Sweep, stats: list[dict[str, Any]]) -> str:
         + (f"; shared settings: {_settings_text(sweep.settings)}" if sweep.settings else "")
         + ".",
         "",
-        "Each cell: mean over seeds [95% bootstrap confidence interval]. Final return: the last evaluation "
-        "(deterministic policy). AUC: the mean evaluation return over training (area under the curve / steps). "
-        "Steps to solve: the first evaluation at or above the target; a seed that never solved counts as "
-        f"{sweep.total_steps}.",
+        "Each cell: estimate over seeds [95% percentile-bootstrap confidence interval]. Final return: the last "
+        "evaluation (deterministic policy), as the IQM (interquartile mean: the mean of the middle half of the "
+        "seeds, little moved by one outlying seed) and the mean. AUC: the mean evaluation return over training "
+        "(area under the curve / steps). Steps to solve: the first evaluation at or above the target; a seed "
+        f"that never solved counts as {sweep.total_steps}.",
         "",
-        "| configuration | runs | final return | AUC | steps to solve | solved |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| configuration | runs | final return IQM | final return mean | AUC | steps to solve | solved |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in stats:
         if s["final"] is None:
-            lines.append(f"| {s['config']} | 0 | - | - | - | - |")
+            lines.append(f"| {s['config']} | 0 | - | - | - | - | - |")
             continue
-        steps: Estimate = s["steps"]
-        lines.append(f"| {s['config']} | {s['runs']} | {s['final']} | {s['auc']} | "
-                     f"{steps.mean:.0f} [{steps.low:.0f}, {steps.high:.0f}] | {s['solved']}/{s['runs']} |")  # fmt: skip
+        lines.append(f"| {s['config']} | {s['runs']} | {s['final_iqm']} | {s['final']} | {s['auc']} | "
+                     f"{s['steps']:.0f} | {s['solved']}/{s['runs']} |")  # fmt: skip
     lines += ["", "## Conclusion", "", *conclusion(stats), ""]
+    if plots := _plots(stats):
+        lines += ["## Plots", "", *(f"- {path}: {what}" for path, what in plots.items()), ""]
     return "\n".join(lines)
 
 
+def summary_json(sweep: Sweep, stats: list[dict[str, Any]]) -> dict[str, Any]:
+    """summary.md's numbers for programs: per configuration each estimate as {value, low, high} (null
+    before a seed has finished), and the ranking (null while it would rest on too few seeds)."""
+
+    def estimate(e: Estimate | None) -> dict[str, float] | None:
+        return dataclasses.asdict(e) if e is not None else None
+
+    ranks = ranking(stats)
+    return {
+        "algo": sweep.algo,
+        "env": sweep.env,
+        "seeds": sweep.seeds,
+        "total_steps": sweep.total_steps,
+        "confidence": CONFIDENCE,
+        "configs": [{
+            "config": s["config"],
+            "settings": s["settings"],
+            "runs": s["runs"],
+            "solved": s["solved"],
+            "final_return": {"iqm": estimate(s["final_iqm"]), "mean": estimate(s["final"])},
+            "auc": {"mean": estimate(s["auc"])},
+            "steps_to_solve": {"mean": estimate(s["steps"])},
+        } for s in stats],
+        "ranking": None if ranks is None else {
+            field: {
+                "best": order[0][0]["config"],
+                "others": [{"config": s["config"], "ci_below_best": s[key].high < order[0][0][key].low,
+                            "probability_of_improvement": estimate(poi)} for s, poi in order[1:]],
+            }
+            for (key, field, _), order in zip(RANKED, ranks, strict=True)
+        },
+        "plots": list(_plots(stats)),
+    }  # fmt: skip
+
+
 MIN_SEEDS_TO_RANK = 5  # below this, a 95% bootstrap interval over seeds is too unreliable to rank
+RANKED = (("final", "final_return", "final return"), ("auc", "auc", "area under the learning curve"))
+
+
+COMPARE, PROFILE = "plots/compare.png", "plots/profile.png"
+
+
+def _plots(stats: list[dict[str, Any]]) -> dict[str, str]:
+    """The plots of the sweep's results so far, by path in the sweep directory, with what each shows: the
+    performance profile only once every configuration has MIN_SEEDS_TO_RANK finished seeds, as fewer draw
+    a staircase of a few steps with a band as wide as the plot."""
+    plots = {}
+    if any(s["final"] for s in stats):
+        plots[COMPARE] = "each configuration's mean eval-return curve with its 95% CI band"
+    if all(s["runs"] >= MIN_SEEDS_TO_RANK for s in stats):
+        plots[PROFILE] = ("each configuration's performance profile: the fraction of its seeds whose final "
+                          "return exceeds each value, with a 95% CI band")  # fmt: skip
+    return plots
+
+
+def ranking(stats: list[dict[str, Any]]) -> list[list[tuple[dict[str, Any], Estimate | None]]] | None:
+    """For each of RANKED, the configurations with a finished seed, best mean first, each paired with the
+    probability that a seed of the best beats a seed of it (None for the best itself). None when no seed
+    has finished, or when several configurations would be ranked on fewer than MIN_SEEDS_TO_RANK seeds."""
+    ranked = [s for s in stats if s["final"] is not None]
+    if not ranked or (len(ranked) > 1 and min(s["runs"] for s in ranked) < MIN_SEEDS_TO_RANK):
+        return None
+    out = []
+    for key, _, _ in RANKED:
+        best, *others = sorted(ranked, key=lambda s: s[key].value, reverse=True)
+        out.append([(best, None)] + [
+            (s, probability_of_improvement(best["values"][key], s["values"][key])) for s in others
+        ])  # fmt: skip
+    return out
 
 
 def conclusion(stats: list[dict[str, Any]]) -> list[str]:
-    """Plain sentences: which configuration is best by final return and by AUC, and which differences the
-    confidence intervals support (intervals that do not overlap)."""
+    """Plain sentences: which configuration is best by final return and by AUC, which differences the
+    confidence intervals support (intervals that do not overlap), and how likely a seed of the best is to
+    beat a seed of each other configuration."""
     ranked = [s for s in stats if s["final"] is not None]
     if not ranked:
         return ["No run has finished yet."]
-    fewest = min(s["runs"] for s in ranked)
-    if len(ranked) > 1 and fewest < MIN_SEEDS_TO_RANK:
-        order = sorted(ranked, key=lambda s: s["final"].mean, reverse=True)
+    ranks = ranking(stats)
+    if ranks is None:
+        fewest = min(s["runs"] for s in ranked)
+        order = sorted(ranked, key=lambda s: s["final"].value, reverse=True)
         return [f"- {fewest} seed(s) per configuration: a bootstrap interval over fewer than {MIN_SEEDS_TO_RANK} "
                 "seeds is too wide to rank configurations, so none is called better or worse. Run "
                 f"--seeds {MIN_SEEDS_TO_RANK} or more. Highest mean final return so far: {order[0]['config']}."]  # fmt: skip
     out = []
-    for key, what in (("final", "final return"), ("auc", "area under the learning curve")):
-        order = sorted(ranked, key=lambda s: s[key].mean, reverse=True)
-        best = order[0]
+    for (key, _, what), order in zip(RANKED, ranks, strict=True):
+        best = order[0][0]
         if len(order) == 1:
             out.append(f"- Only one configuration: {best['config']}, {what} {best[key]}.")
             continue
-        worse = [s["config"] for s in order[1:] if s[key].high < best[key].low]
-        tied = [s["config"] for s in order[1:] if s[key].high >= best[key].low]
-        sentence = f"- Best {what}: **{best['config']}** ({best[key]})."
+        worse = [s["config"] for s, _ in order[1:] if s[key].high < best[key].low]
+        tied = [s["config"] for s, _ in order[1:] if s[key].high >= best[key].low]
+        sentence = f"- Best mean {what}: **{best['config']}** ({best[key]})."
         if worse:
             sentence += f" Clearly worse (CI entirely below the best's): {', '.join(worse)}."
         if tied:
             sentence += f" Not distinguishable from it with these seeds (CIs overlap): {', '.join(tied)}."
+        chances = ", ".join(f"{s['config']} {poi:.2f}" for s, poi in order[1:])
+        sentence += f" Probability of improvement (a seed of the best beating a seed of the other) [95% CI]: {chances}."
         out.append(sentence)
     never = [s["config"] for s in ranked if s["solved"] == 0]
     if never:

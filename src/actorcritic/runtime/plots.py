@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from actorcritic.core.files import atomic_path
-from actorcritic.core.stats import Estimate, bootstrap_ci
+from actorcritic.core.stats import Estimate, bootstrap_ci, performance_profile
 from actorcritic.errors import UserError
 from actorcritic.runtime.logging import BASE_COLUMNS, EVAL_COLUMNS, eval_points, read_csv
 from actorcritic.runtime.run_dir import CONFIG, EPISODES, METRICS, SUMMARY
@@ -193,7 +193,7 @@ def plot_compare(
             ax.plot(*curves[0], "o-", color=color, ms=3, label=label)
         elif curves:
             steps, estimates = _mean_curve(curves)
-            ax.plot(steps, [e.mean for e in estimates], color=color, label=f"{label} ({len(curves)} runs)")
+            ax.plot(steps, [e.value for e in estimates], color=color, label=f"{label} ({len(curves)} runs)")
             ax.fill_between(steps, [e.low for e in estimates], [e.high for e in estimates], color=color,
                             alpha=0.2, linewidth=0)  # fmt: skip
     several = any(len(run_dirs) > 1 for _, run_dirs in groups)
@@ -203,6 +203,32 @@ def plot_compare(
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return _save(fig, Path(output))
+
+
+def plot_profile(scores: Mapping[str, Sequence[float]], output: str | Path, title: str | None = None) -> Path:
+    """Performance profiles (Agarwal et al. 2021): for each labelled group of runs' scores (a sweep: each
+    configuration's final returns), the fraction of its runs that score above tau against tau, with a 95%
+    bootstrap CI band. It shows the whole distribution over seeds where a mean shows one number: a curve
+    above another everywhere is better at every level of ambition, and crossing curves trade reliability
+    for peak return."""
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for v in scores.values()])
+    lo, hi = float(values.min()), float(values.max())
+    margin = 0.05 * (hi - lo) if hi > lo else max(1.0, 0.05 * abs(hi))
+    taus = np.linspace(lo - margin, hi + margin, 201)  # from every run above tau to none
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, runs) in enumerate(scores.items()):
+        color = colors[i % len(colors)]
+        profile = performance_profile(runs, taus)
+        ax.plot(taus, profile.fraction, color=color, label=f"{label} ({len(runs)} runs)")
+        ax.fill_between(taus, profile.low, profile.high, color=color, alpha=0.2, linewidth=0)
+    ax.set(xlabel="final eval return tau", ylabel="fraction of runs with final return > tau", ylim=(-0.02, 1.02),
+           title=f"{title}: performance profiles (95% CI)" if title else "performance profiles (95% CI)")  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower left")
     fig.tight_layout()
     return _save(fig, Path(output))
 
