@@ -5,6 +5,7 @@ from actorcritic.algos import A2CConfig, A3CConfig, DDPGConfig, PPOConfig, REINF
 from actorcritic.backends.a3c import A3CWorker
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.runtime.callbacks import Callback, RunState, SaveEvery, StopAtTarget, StopOnNoImprovement
 
 __all__ = [
     "A2C",
@@ -18,11 +19,16 @@ __all__ = [
     "A2CConfig",
     "A3CConfig",
     "A3CWorker",
+    "Callback",
     "DDPGConfig",
     "PPOConfig",
     "REINFORCEConfig",
     "RayConfig",
+    "RunState",
     "SACConfig",
+    "SaveEvery",
+    "StopAtTarget",
+    "StopOnNoImprovement",
     "TD3Config",
     "TrainingDiverged",
     "UserError",

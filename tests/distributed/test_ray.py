@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import actorcritic
-from actorcritic import A3C, DDPG, TD3, A3CConfig, DDPGConfig, RayConfig, TD3Config
+from actorcritic import A3C, DDPG, TD3, A3CConfig, Callback, DDPGConfig, RayConfig, RunState, TD3Config
 from actorcritic.backends.ray.collectors import worker_sigmas
 from actorcritic.backends.ray.pool import pack_dir, require_ray, unpack_dir
 from actorcritic.cli import main
@@ -67,7 +67,11 @@ def test_a_killed_worker_is_restarted_and_training_goes_on(tmp_path):
     agent = DDPG("Pendulum-v1", DDPGConfig(**FAST), seed=1, run_dir=tmp_path / "run", backend="ray")
     killed = []
 
-    def kill_a_worker(step: int, mean_return: float) -> None:
+    class KillAWorker(Callback):
+        def on_evaluation(self, s: RunState) -> None:
+            kill_a_worker()
+
+    def kill_a_worker() -> None:
         if not killed:
             worker = agent.trainer.pool.actors[0]
             pid = ray.get(worker.pid.remote())
@@ -77,8 +81,7 @@ def test_a_killed_worker_is_restarted_and_training_goes_on(tmp_path):
             # retried fragment reaches the learner before the budget runs out even on a loaded machine.
             assert ray.get(worker.pid.remote()) != pid
 
-    agent.on_evaluation = kill_a_worker
-    agent.learn(4000)
+    agent.learn(4000, callbacks=[KillAWorker()])
     agent.close()
     assert killed and agent.global_step >= 4000
     assert agent.summary()["worker_restarts"] == 1
@@ -91,13 +94,13 @@ def test_a_crashed_learner_resumes_from_its_last_checkpoint(tmp_path, capsys):
     agent = TD3("Pendulum-v1", TD3Config(n_step=3, **FAST), seed=2, run_dir=run_dir, checkpoint_interval=1000,
                 backend="ray")  # fmt: skip
 
-    def crash(step: int, mean_return: float) -> None:
-        if step >= 2000:
-            raise RuntimeError("the learner crashed")
+    class Crash(Callback):
+        def on_evaluation(self, s: RunState) -> None:
+            if s.step >= 2000:
+                raise RuntimeError("the learner crashed")
 
-    agent.on_evaluation = crash
     with pytest.raises(RuntimeError, match="crashed"):
-        agent.learn(3000)
+        agent.learn(3000, callbacks=[Crash()])
     agent.close()
     assert not (run_dir / "summary.json").exists()
     assert main(["train", "--resume", str(run_dir), "--no-progress"]) == 0

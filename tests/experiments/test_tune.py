@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from actorcritic import DDPG, DDPGConfig
+from actorcritic import DDPG, Callback, DDPGConfig
 from actorcritic.cli import main
 from actorcritic.errors import UserError
 from actorcritic.experiments.tune import SEARCH_SPACES, decode
@@ -47,16 +47,16 @@ def test_evaluation_hook_sees_every_evaluation_and_can_stop_training():
     class Stop(Exception):
         pass
 
-    def hook(step, mean_return):
-        seen.append(step)
-        if step >= 400:
-            raise Stop
+    class Hook(Callback):
+        def on_evaluation(self, s):
+            seen.append(s.step)
+            if s.step >= 400:
+                raise Stop
 
     agent = DDPG("Pendulum-v1", DDPGConfig(hidden_sizes=(16, 16), learning_starts=100, batch_size=16,
                                            eval_interval=200, eval_episodes=1), seed=0)  # fmt: skip
-    agent.on_evaluation = hook
     with pytest.raises(Stop):
-        agent.learn(1000)
+        agent.learn(1000, callbacks=[Hook()])
     assert seen == [200, 400] and agent.global_step == 400
 
 

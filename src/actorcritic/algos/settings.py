@@ -47,6 +47,8 @@ class AgentConfig:
     """Mean eval return that counts as solved (None: the env's reward_threshold, if known)."""
     stop_at_target: bool = False
     """Stop training as soon as an evaluation reaches target_return."""
+    patience: int | None = None
+    """Stop training when this many evaluations in a row have not beaten the best (None: never)."""
     log_interval: int = 1000
     """Write a metrics row (CSV + TensorBoard) every this many env steps."""
 
@@ -59,6 +61,7 @@ class AgentConfig:
         for name in ("num_envs", "eval_episodes", "log_interval"):
             need(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         need(self.eval_interval >= 0, f"eval_interval must be >= 0, got {self.eval_interval}")
+        need(self.patience is None or self.patience >= 1, f"patience must be >= 1, got {self.patience}")
         need(self.max_grad_norm is None or self.max_grad_norm > 0, "max_grad_norm must be positive")
         need(
             len(self.hidden_sizes) >= 1 and min(self.hidden_sizes) >= 1,

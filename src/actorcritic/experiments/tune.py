@@ -33,6 +33,7 @@ from actorcritic.core.config import config_from_dict
 from actorcritic.core.files import atomic_write, atomic_write_json
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.experiments.sweep import check_env, claimed
+from actorcritic.runtime.callbacks import Callback, RunState
 
 STUDY = "actorcritic"
 
@@ -167,14 +168,8 @@ def _tune_claimed(algo: str, env: str, trials: int, total_steps: int, tune_dir: 
         params = sample(trial, space)
         config = config_from_dict(cls.config_cls, {**settings, **params}, f"trial {trial.number}")
 
-        def report(step: int, mean_return: float) -> None:
-            # Reported at the eval interval crossed, so trials whose rollouts end at different steps compare.
-            interval = config.eval_interval
-            trial.report(mean_return, step // interval * interval if interval else step)
-            if step < total_steps and trial.should_prune():  # never prune a trial at its final evaluation
-                raise optuna.TrialPruned(f"pruned at step {step} with eval {mean_return:.1f}")
-
-        return train(algo, env, config, seed, total_steps, tune_dir / "trials" / f"trial{trial.number}", report)
+        pruning = Pruning(optuna, trial, config.eval_interval, total_steps)
+        return train(algo, env, config, seed, total_steps, tune_dir / "trials" / f"trial{trial.number}", pruning)
 
     def log(study: Any, trial: Any) -> None:
         value = "" if trial.value is None else f" {trial.value:.1f}"
@@ -185,27 +180,42 @@ def _tune_claimed(algo: str, env: str, trials: int, total_steps: int, tune_dir: 
     return best_settings(study, space, settings)
 
 
-_Report = Callable[[int, float], None]
+class Pruning(Callback):
+    """Median pruning as a callback: each evaluation is reported to the trial, which may be pruned."""
+
+    def __init__(self, optuna: Any, trial: Any, eval_interval: int, total_steps: int):
+        self.optuna, self.trial, self.eval_interval, self.total_steps = optuna, trial, eval_interval, total_steps
+
+    def on_evaluation(self, s: RunState) -> None:
+        assert s.evaluation is not None
+        self.report(s.step, s.evaluation.mean_return)
+
+    def report(self, step: int, mean_return: float) -> None:
+        # Reported at the eval interval crossed, so trials whose rollouts end at different steps compare.
+        interval = self.eval_interval
+        self.trial.report(mean_return, step // interval * interval if interval else step)
+        if step < self.total_steps and self.trial.should_prune():  # never prune a trial at its final evaluation
+            raise self.optuna.TrialPruned(f"pruned at step {step} with eval {mean_return:.1f}")
 
 
-def _train_here(algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path, report: _Report) -> float:
-    """Train one trial's agent in this process, calling ``report(step, mean_return)`` at each evaluation
-    (it raises to stop training); returns the final evaluation's mean return."""
+def _train_here(algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path,
+                callback: Callback) -> float:  # fmt: skip
+    """Train one trial's agent in this process with ``callback`` (it raises to stop training); returns the
+    final evaluation's mean return."""
 
     agent = agent_class(algo)(env, config, seed=seed, run_dir=run_dir)
-    agent.on_evaluation = report
     try:
-        agent.learn(total_steps)
+        agent.learn(total_steps, callbacks=[callback])
     finally:
         agent.close()
     return agent.last_eval.mean_return
 
 
 def _train_on_ray(
-    algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path, report: _Report
+    algo: str, env: str, config: Any, seed: int, total_steps: int, run_dir: Path, pruning: Pruning
 ) -> float:
     """``_train_here`` on a Ray actor: its evaluations come here one by one, each answered once
-    ``report`` has passed it; when ``report`` raises (pruned), training raises or the trial ends, the
+    ``pruning`` has passed it; when that raises (pruned), training raises or the trial ends, the
     actor stops and its run directory is unpacked into ``run_dir``."""
 
     ray = require_ray()
@@ -213,7 +223,7 @@ def _train_on_ray(
     actor = runner.remote(algo, env, config, seed, total_steps)
     try:
         while (evaluation := _get(ray, actor.next_report.remote()))[0] is not None:
-            report(*evaluation)  # raises TrialPruned: `finish` below tells the actor to stop
+            pruning.report(*evaluation)  # raises TrialPruned: `finish` below tells the actor to stop
             actor.answer.remote(False)
         return evaluation[1]
     finally:
@@ -240,6 +250,19 @@ class _Stop(Exception):
     """The driver's answer to an evaluation was: prune."""
 
 
+class _Relay(Callback):
+    """In a trial's actor: each evaluation goes to the driver, and training waits for its answer."""
+
+    def __init__(self, reports: queue.Queue, answers: queue.Queue):
+        self.reports, self.answers = reports, answers
+
+    def on_evaluation(self, s: RunState) -> None:
+        assert s.evaluation is not None
+        self.reports.put((s.step, s.evaluation.mean_return))
+        if self.answers.get():
+            raise _Stop
+
+
 class TrialRunner:
     """A Ray actor that trains one trial in a background thread, in a temporary run directory on its node.
 
@@ -255,7 +278,7 @@ class TrialRunner:
         self.tmp = Path(tempfile.mkdtemp(prefix="actorcritic-trial-"))
         self.reports: queue.Queue = queue.Queue()  # (step, mean_return), (None, final return) or an exception
         self.answers: queue.Queue = queue.Queue()  # True: prune
-        args = (algo, env, config, seed, total_steps, self.tmp / "run", self._report)
+        args = (algo, env, config, seed, total_steps, self.tmp / "run", _Relay(self.reports, self.answers))
         self.thread = threading.Thread(target=self._train, args=args, daemon=True)
         self.thread.start()
 
@@ -266,11 +289,6 @@ class TrialRunner:
             pass
         except Exception as e:  # raised to the driver by next_report
             self.reports.put(e)
-
-    def _report(self, step: int, mean_return: float) -> None:
-        self.reports.put((step, mean_return))
-        if self.answers.get():
-            raise _Stop
 
     def next_report(self) -> tuple[int | None, float]:
         """(step, mean return) of the next evaluation, or (None, final return) once training has ended."""

@@ -31,6 +31,7 @@ from actorcritic.core.seeding import Stream, stream_seed
 from actorcritic.envs.make import make_env
 from actorcritic.errors import UserError
 from actorcritic.runtime import loop, state
+from actorcritic.runtime.callbacks import Callback
 from actorcritic.runtime.clock import Clock
 from actorcritic.runtime.collectors import EpisodeCollector, RolloutCollector, StepCollector, make_noise
 from actorcritic.runtime.envs import EnvRunner, probe_env
@@ -111,9 +112,6 @@ class Agent:
         self.obs_normalizer: ObsNormalizer | None = None  # on-policy's normalize_obs
         self.compile = compile
         self.trainer: Trainer = backend.make_trainer(self) if backend is not None else self.make_local_trainer()
-        # Called after each evaluation during training with (step, the first member's mean return); a tuner
-        # reports to its pruner here, and may raise to stop the run.
-        self.on_evaluation: Any = None
 
     algo = property(lambda self: self.spec.name, doc="The algorithm's name.")
     seed = _first_member("seed")
@@ -210,9 +208,10 @@ class Agent:
         return evaluate_policies([m.eval_env for m in self.members], self.act, episodes, seeds, round_id, on_frame)
 
     # ----------------------------------------------------------------- training
-    def learn(self, steps: int, progress: bool = False) -> Agent:
-        """Train for ``steps`` more env steps (evaluating, logging and checkpointing on the way)."""
-        loop.learn(self, steps, progress)
+    def learn(self, steps: int, progress: bool = False, callbacks: Sequence[Callback] = ()) -> Agent:
+        """Train for ``steps`` more env steps (evaluating, logging and checkpointing on the way), calling
+        ``callbacks`` (``actorcritic.callbacks``) at the run's events; a callback may stop training early."""
+        loop.learn(self, steps, progress, callbacks)
         return self
 
     def resume_in(self, run_dir: str | Path | Sequence[str | Path], checkpoint_interval: int | None = None) -> None:

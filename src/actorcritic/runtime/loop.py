@@ -3,8 +3,9 @@ evaluation, logging and checkpoints when their intervals are crossed; the progre
 
     while global_step < end:
         trainer.turn()                        collect, then the updates that are due
+        on_step, on_update                    callbacks, only if one defines them
         evaluate | log | checkpoint           whichever interval was crossed (workers held meanwhile)
-        stop early if every member solved the env (stop_at_target)
+        stop early if the callbacks ask (stop_at_target and patience add theirs)
     final evaluation, checkpoint, plots, summary.json
 
 Each run directory is locked while its run trains (one writer). Ctrl-C or SIGTERM asks the loop to stop
@@ -19,6 +20,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from actorcritic.core.files import held_lock
 from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.runtime import checkpoint as ckpt
 from actorcritic.runtime import state
+from actorcritic.runtime.callbacks import Callback, Callbacks, config_callbacks
 from actorcritic.runtime.logging import RunLogger
 from actorcritic.runtime.plots import plot_run
 from actorcritic.runtime.progress import ProgressBar
@@ -37,10 +40,11 @@ if TYPE_CHECKING:
     from actorcritic.runtime.agent import Agent
 
 
-def learn(agent: Agent, steps: int, progress: bool = False) -> None:
-    """Train ``agent`` for ``steps`` more env steps."""
+def learn(agent: Agent, steps: int, progress: bool = False, callbacks: Sequence[Callback] = ()) -> None:
+    """Train ``agent`` for ``steps`` more env steps, calling ``callbacks`` at the points of the run."""
     if steps < 0:
         raise UserError(f"steps must be >= 0, got {steps}")
+    calls = Callbacks(agent, [*callbacks, *config_callbacks(agent.config)])
     clock = agent.clock
     end = clock.global_step + steps
     clock.total_steps = end
@@ -48,24 +52,29 @@ def learn(agent: Agent, steps: int, progress: bool = False) -> None:
     with contextlib.ExitStack() as held, StopSignals() as stop:
         try:
             _start(agent, held)
+            calls("on_training_start")
             bar = ProgressBar(end, clock.global_step, unit="steps", fields=PROGRESS_FIELDS) if progress else None
             started = time.perf_counter()
             while clock.global_step < end:
                 if stop.requested:
                     agent.trainer.stop()  # a checkpoint of a model no worker is changing
-                    _checkpoint(agent)
+                    _checkpoint(agent, calls)
                     raise Interrupted(_interrupted(agent, stop.requested, saved=True))
-                before = clock.global_step
+                before, updates = clock.global_step, clock.num_updates
                 agent.trainer.turn()
                 clock.wall_seconds += time.perf_counter() - started
                 started = time.perf_counter()
-                _periodic(agent, before)
+                if calls.on_step:
+                    calls("on_step")
+                if calls.on_update and clock.num_updates > updates:
+                    calls("on_update")
+                _periodic(agent, before, calls)
                 if bar is not None and bar.due():
                     bar.update(clock.global_step, **_progress_fields(agent))
-                if _solved(agent):
+                if calls.stop:
                     break
             clock.wall_seconds += time.perf_counter() - started
-            _finish(agent)
+            _finish(agent, calls)
         except KeyboardInterrupt:  # a second Ctrl-C: no checkpoint of a state caught mid-update
             raise Interrupted(_interrupted(agent, "SIGINT", saved=False)) from None
         except TrainingDiverged as e:
@@ -150,27 +159,22 @@ def _due(agent: Agent, before: int) -> tuple[bool, bool, bool]:
     return evaluate, evaluate or crossed(agent.config.log_interval), crossed(agent.checkpoint_interval)
 
 
-def _periodic(agent: Agent, before: int) -> None:
+def _periodic(agent: Agent, before: int, calls: Callbacks) -> None:
     evaluate, log, checkpoint = _due(agent, before)
     if not (evaluate or log or checkpoint):
         return
     agent.trainer.pause()  # evaluations and checkpoints see a model no worker is changing
     if evaluate:
-        _evaluate(agent)
+        _evaluate(agent, calls)
     if log:
         _log(agent, with_eval=evaluate)
     if checkpoint:
-        _checkpoint(agent)
-    if not _solved(agent):  # stopping at the target: the evaluated model is the final one
+        _checkpoint(agent, calls)
+    if not calls.stop:  # stopping (at the target, say): the evaluated model is the final one
         agent.trainer.resume()
 
 
-def _solved(agent: Agent) -> bool:
-    """Whether training stops here: stop_at_target, and every member reached the target."""
-    return agent.config.stop_at_target and all(m.solved_at_step is not None for m in agent.members)
-
-
-def _evaluate(agent: Agent) -> None:
+def _evaluate(agent: Agent, calls: Callbacks) -> None:
     results = agent.evaluate_members()
     step = agent.clock.global_step
     agent.clock.last_eval_step = step
@@ -180,8 +184,7 @@ def _evaluate(agent: Agent) -> None:
             ckpt.save_checkpoint(
                 state.state_dict(agent, i, include_buffer=False), m.run_dir / "checkpoints" / ckpt.BEST
             )
-    if agent.on_evaluation is not None:
-        agent.on_evaluation(step, results[0].mean_return)
+    calls("on_evaluation")
 
 
 def _log_columns(agent: Agent) -> list[str]:
@@ -215,11 +218,12 @@ def _log(agent: Agent, with_eval: bool) -> None:
         for k, name in enumerate(agent.env.env_metric_names):
             row[name] = float(env_means[k]) if env_means is not None else None
             row[f"eval_{name}"] = ev.metrics.get(name) if ev else None
+        m.last_metrics = row
         if m.logger is not None:
             m.logger.log(row)
 
 
-def _checkpoint(agent: Agent) -> None:
+def _checkpoint(agent: Agent, calls: Callbacks) -> None:
     if all(m.run_dir is None for m in agent.members):
         return
     _check_finite(agent)
@@ -233,6 +237,7 @@ def _checkpoint(agent: Agent) -> None:
             except OSError as e:  # a full disk, a quota: the write is atomic, so the old checkpoint is whole
                 kept = "the previous checkpoint is kept" if path.exists() else "there is no earlier checkpoint"
                 raise UserError(f"could not write checkpoint {path}: {e.strerror or e}; {kept}") from None
+    calls("on_checkpoint")
 
 
 def _check_finite(agent: Agent) -> None:
@@ -241,17 +246,18 @@ def _check_finite(agent: Agent) -> None:
         raise TrainingDiverged("NaN or inf in network parameters")
 
 
-def _finish(agent: Agent) -> None:
+def _finish(agent: Agent, calls: Callbacks) -> None:
     agent.trainer.stop()  # the final evaluation and checkpoint see a model no worker is changing
     if agent.clock.last_eval_step != agent.clock.global_step:
-        _evaluate(agent)
+        _evaluate(agent, calls)
         _log(agent, with_eval=True)
-    _checkpoint(agent)
+    _checkpoint(agent, calls)
     for i, m in enumerate(agent.members):
         if m.run_dir is not None:
             m.logger.flush()
             write_json(m.run_dir / SUMMARY, state.summary(agent, i))
             plot_run(m.run_dir)  # after summary.json: the plots draw its target return
+    calls("on_training_end")
 
 
 PROGRESS_FIELDS = {"sps": "SPS", "ret": "return (last 20 episodes)", "eval": "eval"}

@@ -36,6 +36,7 @@ class Member:
         self.last_eval: EvalResult | None = None
         self.best_eval_return = -math.inf
         self.solved_at_step: int | None = None
+        self.last_metrics: dict[str, Any] = {}  # the last row of metrics.csv (callbacks see it)
 
     def record_episode(self, step: int, env: int, ret: float, length: int) -> None:
         """A finished training episode: into the statistics and episodes.csv."""
