@@ -13,9 +13,9 @@ from actorcritic.errors import UserError
 
 HAS_MUJOCO = importlib.util.find_spec("mujoco") is not None
 
-BLOCK_MUJOCO = """
+BLOCK_EXTRA = """
 import sys
-sys.modules["mujoco"] = None  # as if the [mujoco] extra were not installed
+sys.modules["{module}"] = None  # as if the extra were not installed
 from actorcritic.envs.make import make_env
 from actorcritic.errors import UserError
 try:
@@ -25,15 +25,19 @@ except UserError as e:
 """
 
 
-@pytest.mark.parametrize("env", ["HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "InvertedPendulum-v5"])
-def test_mujoco_env_without_the_extra_names_the_extra(env):
+@pytest.mark.parametrize(
+    ("env", "module", "extra"),
+    [*((env, "mujoco", "mujoco") for env in ("HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "InvertedPendulum-v5")),
+     ("LunarLanderContinuous-v3", "Box2D", "box2d")],
+)  # fmt: skip
+def test_an_env_without_its_extra_names_the_extra(env, module, extra):
     out = subprocess.run(
-        [sys.executable, "-c", BLOCK_MUJOCO.format(env=env)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", BLOCK_EXTRA.format(env=env, module=module)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
     assert (
         out.stdout.strip()
-        == f'env \'{env}\' needs the [mujoco] extra: pip install -e ".[mujoco]" (or pip install "actorcritic[mujoco]")'
+        == f'env \'{env}\' needs the [{extra}] extra: pip install -e ".[{extra}]" (or pip install "actorcritic[{extra}]")'
     )
 
 

@@ -24,7 +24,7 @@ import gymnasium as gym
 from actorcritic.errors import EnvError, TrainingDiverged, UserError
 
 # Extras that provide the envs of a Gymnasium module; named in the error when one is missing.
-_EXTRAS = {"mujoco": "mujoco"}
+_EXTRAS = {"mujoco": "mujoco", "box2d": "box2d"}
 
 
 def _make_user_env(spec: str, render_mode: str | None = None, **kwargs) -> gym.Env:

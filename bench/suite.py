@@ -1,0 +1,394 @@
+"""Ours against Stable-Baselines3 at equal budgets, over many seeds, reported as papers report them.
+
+Each job trains one algorithm on one env for both sides with the same networks (256-256), batch size
+(256), buffer (1e6), learning starts, learning rate, tau (0.005), gamma (0.99), one update per env step,
+exploration (Gaussian, sigma 0.1 of the half-range, for DDPG and TD3; SAC's entropy coefficient starts at
+0.2 and is tuned to -|A| on both sides) and budget. Both sides are evaluated the same way, by the same
+code: every ``eval_interval`` steps, ``eval_episodes`` deterministic episodes on a separate env, episode i
+of the evaluation at step t seeded from (seed, t, i), so both sides see the same start states.
+
+Work is split into units: ours trains its seeds as two seed groups (``--seeds K/2`` each), SB3 one process
+per seed; units run two at a time with one thread each, ours and SB3 interleaved, so both sides share the
+machine alike. Each finished unit is saved (``runs/suite/<job>/``); stop with Ctrl-C and run the same
+command again to go on (ours resumes from its checkpoints, an unfinished SB3 seed starts over).
+
+    python bench/suite.py run [--jobs pendulum-ddpg ...] [--workers 2] [--runs runs/suite]
+    python bench/suite.py run --jobs pendulum-sac --seeds 2 --steps 2000 --runs /tmp/s --data /tmp/s/data  # a smoke test
+    python bench/suite.py report [--data docs/data/suite] [--figure docs/images/suite.png]
+
+``run`` exports each finished job's curves and wall times to ``docs/data/suite/<job>.json``; ``report``
+reads those and writes ``summary.md`` beside them and the figure: per job, the IQM of the final evaluation
+over seeds with its 95% bootstrap CI, the probability that a seed of ours beats a seed of SB3, steps to
+the env's target, IQM learning curves with CI bands, and the CPU time per side (sum over units, one thread
+each). Needs the [bench] extra (SB3), [mujoco] for InvertedPendulum and HalfCheetah, [box2d] for
+LunarLander.
+
+Budgets, chosen so that the whole suite fits in about 2.5 hours on 2 cores (see JOBS): Pendulum-v1 10k
+steps (DDPG, TD3, SAC), InvertedPendulum-v5 20k (SAC), LunarLanderContinuous-v3 and HalfCheetah-v5 at the
+budgets below, which are far short of convergence: they compare the two libraries at equal steps, not
+final performance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve()
+
+
+@dataclass(frozen=True)
+class Job:
+    env: str
+    algo: str
+    steps: int
+    seeds: int
+    eval_interval: int
+    eval_episodes: int
+    learning_starts: int
+    lr: float
+    target: float | None
+
+
+JOBS = {
+    "pendulum-ddpg": Job("Pendulum-v1", "ddpg", 10_000, 10, 1_000, 10, 1_000, 1e-3, -200.0),
+    "pendulum-td3": Job("Pendulum-v1", "td3", 10_000, 10, 1_000, 10, 1_000, 1e-3, -200.0),
+    "pendulum-sac": Job("Pendulum-v1", "sac", 10_000, 10, 1_000, 10, 1_000, 1e-3, -200.0),
+    "invertedpendulum-sac": Job("InvertedPendulum-v5", "sac", 20_000, 10, 2_000, 10, 1_000, 3e-4, 950.0),
+    "lunarlander-sac": Job("LunarLanderContinuous-v3", "sac", 30_000, 5, 5_000, 5, 5_000, 3e-4, 200.0),
+    "lunarlander-td3": Job("LunarLanderContinuous-v3", "td3", 30_000, 5, 5_000, 5, 5_000, 3e-4, 200.0),
+    "halfcheetah-sac": Job("HalfCheetah-v5", "sac", 50_000, 3, 10_000, 5, 5_000, 3e-4, None),
+}
+
+
+# ------------------------------------------------------------------------------------------ one unit
+def member_dirs(run_dir: Path, seeds: list[int]) -> list[Path]:
+    """Where ``actorcritic train --seeds K --run-dir DIR`` puts each seed's run (a group of one: DIR)."""
+    return [run_dir / f"seed{s}" for s in seeds] if len(seeds) > 1 else [run_dir]
+
+
+def ours_command(job: Job, seeds: list[int], run_dir: Path) -> list[str]:
+    if run_dir.exists():  # an interrupted group: go on from its checkpoints
+        return [sys.executable, "-m", "actorcritic", "train", "--resume", *map(str, member_dirs(run_dir, seeds)),
+                "--no-progress", "--threads", "1"]  # fmt: skip
+    lrs = ["--actor-lr", str(job.lr), "--critic-lr", str(job.lr)] + (["--alpha-lr", str(job.lr)] if job.algo == "sac" else [])  # fmt: skip
+    return [sys.executable, "-m", "actorcritic", "train", job.algo, "--env", job.env, "--seed", str(seeds[0]),
+            "--seeds", str(len(seeds)), "--total-steps", str(job.steps), "--run-dir", str(run_dir),
+            "--eval-interval", str(job.eval_interval), "--eval-episodes", str(job.eval_episodes),
+            "--learning-starts", str(job.learning_starts), *lrs, "--checkpoint-interval", str(job.eval_interval * 5),
+            "--threads", "1", "--no-progress"]  # fmt: skip
+
+
+def train_sb3(job: Job, seed: int, out: Path) -> None:
+    """One SB3 seed of ``job``, evaluated by our evaluation code; its curve goes to ``out``."""
+    import gymnasium as gym
+    import stable_baselines3 as sb3
+    import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    from actorcritic.runtime.evaluation import evaluate_policies
+
+    torch.set_num_threads(1)
+    env, eval_env = gym.make(job.env), gym.make(job.env)
+    half_range = (env.action_space.high - env.action_space.low) / 2
+    kwargs: dict = {"ent_coef": "auto_0.2"} if job.algo == "sac" else {
+        "action_noise": NormalActionNoise(np.zeros_like(half_range), 0.1 * half_range)}  # fmt: skip
+    model = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[job.algo](
+        "MlpPolicy", env, policy_kwargs={"net_arch": [256, 256]}, batch_size=256, buffer_size=1_000_000,
+        learning_rate=job.lr, learning_starts=job.learning_starts, tau=0.005, gamma=0.99, train_freq=1,
+        gradient_steps=1, seed=seed, device="cpu", **kwargs)  # fmt: skip
+    curve: list[tuple[int, float]] = []
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        return model.predict(obs, deterministic=True)[0]
+
+    class Evaluate(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps % job.eval_interval == 0:
+                result = evaluate_policies([eval_env], act, job.eval_episodes, [seed], round_id=self.num_timesteps)[0]
+                curve.append((self.num_timesteps, result.mean_return))
+            return True
+
+    started = time.perf_counter()
+    model.learn(job.steps, callback=Evaluate())
+    data = {
+        "curve": curve,
+        "wall_seconds": time.perf_counter() - started,
+        "library": f"stable-baselines3 {sb3.__version__}",
+    }
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(out)
+
+
+def ours_curves(run_dir: Path, seeds: list[int]) -> dict[int, list[tuple[int, float]]]:
+    from actorcritic.runtime.logging import eval_points, read_csv
+
+    curves = {}
+    for s, d in zip(seeds, member_dirs(run_dir, seeds), strict=True):
+        steps, returns, _ = eval_points(read_csv(d / "metrics.csv"))
+        curves[s] = [(int(t), float(r)) for t, r in zip(steps, returns, strict=True)]
+    return curves
+
+
+# ------------------------------------------------------------------------------------------ running
+@dataclass
+class Unit:
+    job: str
+    definition: Job
+    side: str  # "ours" or "sb3"
+    seeds: list[int]
+    path: Path  # ours: the group's run directory; SB3: the seed's result file
+
+    @property
+    def name(self) -> str:
+        return f"{self.job}/{self.side}/{'-'.join(map(str, self.seeds))}"
+
+    def done(self) -> bool:
+        if self.side == "sb3":
+            return self.path.exists()
+        return all((d / "summary.json").exists() for d in member_dirs(self.path, self.seeds))
+
+    def command(self) -> list[str]:
+        if self.side == "ours":
+            return ours_command(self.definition, self.seeds, self.path)
+        return [sys.executable, str(HERE), "sb3-unit", json.dumps(asdict(self.definition)), str(self.seeds[0]), str(self.path)]  # fmt: skip
+
+
+def units(name: str, job: Job, runs: Path) -> list[Unit]:
+    """Ours' two seed groups and SB3's seeds, interleaved."""
+    root = runs / name
+    seeds = list(range(job.seeds))
+    half = math.ceil(len(seeds) / 2)
+    groups = [g for g in (seeds[:half], seeds[half:]) if g]
+    ours = [Unit(name, job, "ours", g, root / f"ours-{g[0]}") for g in groups]
+    sb3 = [Unit(name, job, "sb3", [s], root / "sb3" / f"seed{s}.json") for s in seeds]
+    out = []
+    for i in range(max(len(ours), len(sb3))):
+        out += ([ours[i]] if i < len(ours) else []) + ([sb3[i]] if i < len(sb3) else [])
+    return out
+
+
+class Ledger:
+    """CPU seconds spent on each unit, over all the attempts it took (runs/suite/ledger.json)."""
+
+    def __init__(self, path: Path):
+        self.path, self.lock = path, threading.Lock()
+        self.seconds: dict[str, float] = json.loads(path.read_text()) if path.exists() else {}
+
+    def add(self, unit: Unit, seconds: float) -> None:
+        with self.lock:
+            self.seconds[unit.name] = self.seconds.get(unit.name, 0.0) + seconds
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.seconds, indent=1))
+            tmp.replace(self.path)
+
+
+def run(jobs: dict[str, Job], runs: Path, workers: int, data: Path) -> None:
+    runs.mkdir(parents=True, exist_ok=True)
+    defined = runs / "jobs.json"  # what the runs here were started with: a resumed suite must not change it
+    known = json.loads(defined.read_text()) if defined.exists() else {}
+    for name, job in jobs.items():
+        if name in known and known[name] != asdict(job):
+            raise SystemExit(f"{runs} ran {name} as {known[name]}, not {asdict(job)}: use another --runs")
+        known[name] = asdict(job)
+    defined.write_text(json.dumps(known, indent=1))
+    ledger = Ledger(runs / "ledger.json")
+    todo = [u for name, job in jobs.items() for u in units(name, job, runs) if not u.done()]
+    print(f"{len(todo)} units to run, {workers} at a time, one thread each", flush=True)
+    pending: queue.Queue[Unit] = queue.Queue()
+    for u in todo:
+        u.path.parent.mkdir(parents=True, exist_ok=True)
+        pending.put(u)
+    running: dict[str, subprocess.Popen] = {}
+    stop = threading.Event()
+    started_all = time.perf_counter()
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                u = pending.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            proc = subprocess.Popen(u.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+            running[u.name] = proc
+            _, err = proc.communicate()
+            running.pop(u.name, None)
+            ledger.add(u, time.perf_counter() - started)
+            status = "done" if proc.returncode == 0 else f"exit {proc.returncode}: {err.strip().splitlines()[-1:]}"
+            print(f"[{time.perf_counter() - started_all:7.0f}s] {u.name}: {status} in {time.perf_counter() - started:.0f}s "
+                  f"({pending.qsize()} queued)", flush=True)  # fmt: skip
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:
+        stop.set()
+        for proc in list(running.values()):
+            proc.send_signal(signal.SIGINT)  # ours checkpoints and stops; SB3's seed will start over
+        for t in threads:
+            t.join()
+        print("stopped; run the same command again to go on", file=sys.stderr)
+        sys.exit(130)
+    for name, job in jobs.items():
+        export(name, job, runs, ledger, data)
+
+
+def export(name: str, job: Job, runs: Path, ledger: Ledger, data: Path) -> None:
+    """A finished job's curves per seed and side, and each side's CPU seconds, to ``data/<job>.json``."""
+    us = units(name, job, runs)
+    if not all(u.done() for u in us):
+        print(f"{name}: not finished; run again to go on")
+        return
+    sides: dict[str, dict] = {"ours": {"curves": {}, "cpu_seconds": 0.0}, "sb3": {"curves": {}, "cpu_seconds": 0.0}}
+    for u in us:
+        side = sides[u.side]
+        side["cpu_seconds"] += ledger.seconds.get(u.name, math.nan)
+        if u.side == "ours":
+            side["curves"].update(ours_curves(u.path, u.seeds))
+        else:
+            result = json.loads(u.path.read_text())
+            side["curves"][u.seeds[0]] = result["curve"]
+            side["library"] = result["library"]
+    import actorcritic
+
+    sides["ours"]["library"] = f"actorcritic {actorcritic.__version__}"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / f"{name}.json").write_text(json.dumps({"name": name, "job": asdict(job), **sides}, indent=1))
+    print(f"{name}: exported to {data / f'{name}.json'}")
+
+
+# ------------------------------------------------------------------------------------------ report
+def final_returns(side: dict) -> np.ndarray:
+    return np.array([curve[-1][1] for curve in side["curves"].values()])
+
+
+def steps_to_target(side: dict, target: float | None) -> tuple[float | None, int]:
+    """Median over seeds of the first evaluation step at or above ``target`` (unsolved seeds count as
+    never: the median is None when half or more never got there), and how many seeds got there."""
+    if target is None:
+        return None, 0
+    firsts = [next((t for t, r in curve if r >= target), math.inf) for curve in side["curves"].values()]
+    median = float(np.median(firsts))
+    return (median if math.isfinite(median) else None), sum(math.isfinite(f) for f in firsts)
+
+
+def report(data: Path, figure: Path) -> None:
+    from actorcritic.core.stats import bootstrap_ci, iqm, probability_of_improvement
+
+    results = [json.loads(p.read_text()) for p in sorted(data.glob("*.json"))]
+    results.sort(key=lambda r: list(JOBS).index(r["name"]))
+    if not results:
+        raise SystemExit(f"no finished jobs in {data}; run `python bench/suite.py run` first")
+    rows = ["| job | seeds | steps | ours IQM [95% CI] | SB3 IQM [95% CI] | P(ours > SB3) | steps to target, ours / SB3 "
+            "| CPU time ours / SB3 |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in results:
+        job, ours, sb3 = r["job"], r["ours"], r["sb3"]
+        x, y = final_returns(ours), final_returns(sb3)
+        a, b = bootstrap_ci(x, iqm), bootstrap_ci(y, iqm)
+        p = probability_of_improvement(x, y)
+        targets = [steps_to_target(side, job["target"]) for side in (ours, sb3)]
+        solve = " / ".join(f"{m / 1000:g}k ({n}/{len(x)})" if m is not None else f"not reached ({n}/{len(x)})"
+                           for m, n in targets)  # fmt: skip
+        if job["target"] is None:
+            solve = "no target"
+        speed = sb3["cpu_seconds"] / ours["cpu_seconds"]
+        rows.append(f"| {job['env']} {job['algo'].upper()} | {len(x)} | {job['steps'] / 1000:g}k | {a} | {b} | {p:.2f} "
+                    f"| {solve} | {ours['cpu_seconds'] / 60:.1f} / {sb3['cpu_seconds'] / 60:.1f} min ({speed:.2f}x) |")  # fmt: skip
+    table = "\n".join(rows)
+    (data / "summary.md").write_text(
+        "Final evaluation return: interquartile mean over seeds with its 95% percentile-bootstrap CI; "
+        "P(ours > SB3): the probability that a seed of ours ends above a seed of SB3, with its 95% CI; steps to target: median first evaluation at the env's target (seeds that got there); CPU time: "
+        "the sum over units, one thread each (ours: two seed groups; SB3: one process per seed).\n\n" + table + "\n"
+    )
+    print(table)
+    plot(results, figure)
+
+
+def plot(results: list[dict], figure: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from actorcritic.core.stats import bootstrap_ci, iqm
+
+    cols = min(4, len(results))
+    rows = math.ceil(len(results) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    for ax, r in zip(axes.flat, results, strict=False):
+        for side, color in (("ours", "C0"), ("sb3", "C1")):
+            curves = list(r[side]["curves"].values())
+            steps = [t for t, _ in curves[0]]
+            values = np.array([[v for _, v in c[: len(steps)]] for c in curves])
+            cis = [bootstrap_ci(values[:, j], iqm, resamples=2_000) for j in range(len(steps))]
+            ax.plot(steps, [c.value for c in cis], color=color, label=r[side]["library"])
+            ax.fill_between(steps, [c.low for c in cis], [c.high for c in cis], color=color, alpha=0.2)
+        job = r["job"]
+        if job["target"] is not None:
+            ax.axhline(job["target"], color="grey", lw=0.8, ls="--")
+        ax.set(title=f"{job['env']} {job['algo'].upper()} ({len(curves)} seeds)", xlabel="env steps")
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(results) :]:
+        ax.axis("off")
+    axes[0][0].set_ylabel("eval return, IQM over seeds")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figure, dpi=110)
+    print(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run")
+    p_run.add_argument("--jobs", nargs="+", default=list(JOBS), choices=list(JOBS))
+    p_run.add_argument("--workers", type=int, default=2)
+    p_run.add_argument("--seeds", type=int, help="override every job's seeds (a smoke test)")
+    p_run.add_argument("--steps", type=int, help="override every job's budget, eval interval steps/5 (a smoke test)")
+    p_run.add_argument("--runs", type=Path, default=Path("runs/suite"))
+    p_run.add_argument("--data", type=Path, default=Path("docs/data/suite"))
+    p_report = sub.add_parser("report")
+    p_report.add_argument("--data", type=Path, default=Path("docs/data/suite"))
+    p_report.add_argument("--figure", type=Path, default=Path("docs/images/suite.png"))
+    p_unit = sub.add_parser("sb3-unit")  # one SB3 seed, in its own process (run starts these)
+    p_unit.add_argument("job", type=lambda text: Job(**json.loads(text)))
+    p_unit.add_argument("seed", type=int)
+    p_unit.add_argument("out", type=Path)
+    args = parser.parse_args()
+    if args.command == "run":
+        jobs = {name: JOBS[name] for name in args.jobs}
+        if args.seeds:
+            jobs = {name: replace(job, seeds=args.seeds) for name, job in jobs.items()}
+        if args.steps:
+            jobs = {name: replace(job, steps=args.steps, eval_interval=args.steps // 5,
+                                  learning_starts=min(job.learning_starts, args.steps // 5)) for name, job in jobs.items()}  # fmt: skip
+        run(jobs, args.runs, args.workers, args.data)
+    elif args.command == "report":
+        report(args.data, args.figure)
+    else:
+        train_sb3(args.job, args.seed, args.out)
+
+
+if __name__ == "__main__":
+    main()
