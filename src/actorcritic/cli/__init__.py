@@ -26,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import numba
 import torch
 import tyro
 
@@ -318,6 +319,9 @@ def _set_threads(threads: int) -> None:
     if threads < 1:
         raise UserError(f"threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
+    # the swarm's neighbour search runs on numba's own threads: one thread means one for it too (two
+    # 100k-step swarm runs side by side took 550 s each with numba's default, 27 s with one thread)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
@@ -423,7 +427,8 @@ def cmd_export(args: list[str]) -> int:
 @dataclass(frozen=True)
 class SwarmEvalArgs:
     """Mean global order parameter of a trained swarm policy or a baseline, over the second half of
-    each evaluation episode of Swarm-v0."""
+    each evaluation episode of Swarm-v0. Every env option is open to both; a run starts from its own
+    (config.json's env_kwargs) and the flags change them."""
 
     run_dir: tyro.conf.Positional[Path | None] = None
     """A run directory (or checkpoint) trained on Swarm-v0; or give --policy."""
@@ -432,13 +437,29 @@ class SwarmEvalArgs:
     preset: Literal["small", "medium", "large"] | None = None
     """Swarm size (default: the run's own, or small)."""
     noise: float | None = None
-    """Noise eta (default: the run's own, or 0.5)."""
+    """Noise eta (default: the run's own, or 0.5). 2D: a turn in [-eta/2, eta/2]; 3D: eta in [0, 1]."""
+    dim: Literal[2, 3] | None = None
+    """Space dimension (default: the run's own, or 2; a trained policy acts only in its own)."""
+    mode: Literal["radius", "knn", "knn_radius"] | None = None
+    """Neighbours: everyone within r, the k nearest, the k nearest within r (default: the run's own, or radius)."""
+    k: int | None = None
+    """Neighbour-set size of the knn modes, the particle itself included (default: the run's own)."""
+    env_kwargs: str | None = None
+    """Any other env option, as key=value,key=value (n, box_size, speed, radius, max_turn, reward,
+    episode_steps, ...: docs/swarm.md)."""
     episodes: int = 5
     """Evaluation episodes."""
     seed: int = 0
     """Seed of the evaluation episodes."""
     json: bool = False
     """Print one JSON object."""
+
+
+def _swarm_env(kwargs: dict[str, Any]) -> SwarmEnv:
+    try:
+        return SwarmEnv(**kwargs)
+    except TypeError as e:  # an unknown option
+        raise UserError(f"bad env option for Swarm-v0: {e}") from None
 
 
 def cmd_swarm(args: list[str]) -> int:
@@ -449,16 +470,24 @@ def cmd_swarm(args: list[str]) -> int:
         raise UserError("give either a RUN_DIR or --policy vicsek|random|none")
     if parsed.episodes < 1:
         raise UserError(f"episodes must be >= 1, got {parsed.episodes}")
-    overrides = {k: v for k, v in (("preset", parsed.preset), ("noise", parsed.noise)) if v is not None}
+    flags = {k: getattr(parsed, k) for k in ("preset", "noise", "dim", "mode", "k") if getattr(parsed, k) is not None}
+    overrides = parse_env_kwargs(parsed.env_kwargs)
+    if twice := sorted(flags.keys() & overrides.keys()):
+        raise UserError(f"--env-kwargs sets {', '.join(twice)}, and so does a flag: give each option once")
+    overrides.update(flags)
     if parsed.run_dir is not None:
         agent = load(parsed.run_dir)
         if agent.env_id != "Swarm-v0":
             raise UserError(f"'{parsed.run_dir}' was trained on {agent.env_id}, not Swarm-v0")
         kwargs, act, name = {**agent.env_kwargs, **overrides}, agent.act, str(parsed.run_dir)
-        env = SwarmEnv(**kwargs)
+        env = _swarm_env(kwargs)
+        spaces = (env.single_observation_space.shape, env.single_action_space.shape)
+        if spaces != ((agent.env.obs_dim,), agent.env.action_shape):
+            raise UserError(f"'{parsed.run_dir}' acts on observations of size {agent.env.obs_dim}, these options give "
+                            f"{spaces[0][0]}: keep dim, neighbours_observed and relative_positions as trained")  # fmt: skip
     else:
         kwargs = {"preset": "small", "noise": 0.5, **overrides}
-        env, name = SwarmEnv(**kwargs), f"the {parsed.policy} policy"
+        env, name = _swarm_env(kwargs), f"the {parsed.policy} policy"
         policy = BASELINES[parsed.policy]
         act = lambda obs: policy(env)  # noqa: E731 - the baselines read the swarm's state, not the observation
     result = evaluate_multi_agent(env, act, parsed.episodes, parsed.seed, -1, ("order_parameter",))
