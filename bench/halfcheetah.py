@@ -4,6 +4,7 @@ same step count. Needs the [mujoco] extra.
 
     python bench/halfcheetah.py --algo td3 [--env HalfCheetah-v5] [--steps 100000] [--seed 0] [--threads 1] [--run-dir DIR]
     python bench/halfcheetah.py --algo ddpg --library sb3 [...]     # the same job with Stable-Baselines3 ([bench] extra)
+    python bench/halfcheetah.py --algo sac --steps 50000 --precision bf16   # ours with bfloat16 matrix products
     python bench/halfcheetah.py --plot curves.png RUN.json ...     # eval curves of saved outputs, one panel per algo
 
 Prints the eval curve (every 10k steps, 10 deterministic episodes) and the final evaluation as JSON.
@@ -38,9 +39,10 @@ EVAL_INTERVAL, EVAL_EPISODES = 10_000, 10
 
 def train_ours(args: argparse.Namespace) -> dict:
     cls = ALGOS[args.algo]
-    config = cls.config_cls(**CLEANRL[args.algo], eval_interval=EVAL_INTERVAL, eval_episodes=EVAL_EPISODES)
+    config = cls.config_cls(**CLEANRL[args.algo], eval_interval=EVAL_INTERVAL, eval_episodes=EVAL_EPISODES,
+                            precision=args.precision)  # fmt: skip
     agent = cls(args.env, config, seed=args.seed, run_dir=args.run_dir).learn(args.steps)
-    summary = {"library": "actorcritic", **agent.summary()}
+    summary = {"library": "actorcritic", "precision": args.precision, **agent.summary()}
     if args.run_dir:
         from actorcritic.runtime.logging import read_csv
 
@@ -113,6 +115,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--run-dir", default=None)
+    parser.add_argument(
+        "--precision", default="float32", choices=["float32", "bf16"], help="ours: the update's matrix products"
+    )
     parser.add_argument("--plot", nargs="+", metavar=("OUT.png", "RUN.json"), help="plot saved outputs instead")
     args = parser.parse_args()
     if args.plot:

@@ -1,13 +1,13 @@
 """Ours against SB3 and SBX as whole processes on the same job: ms per env step with one update.
 
 Every side trains Pendulum-v1 with 256-256 MLPs, batch 256, ``--learning-starts`` random steps, then one
-update per env step, each run in a fresh process: ``actorcritic train`` eagerly and with ``--compile``,
-SB3's and SBX's (SB3 in JAX) ``model.learn``. Each runs for ``--steps`` and for ``--steps + --extra`` env
+update per env step, each run in a fresh process: ``actorcritic train`` eagerly, with ``--compile`` and
+with ``--compile --precision bf16``, SB3's and SBX's (SB3 in JAX) ``model.learn``. Each runs for ``--steps`` and for ``--steps + --extra`` env
 steps; the difference over ``--extra`` is the cost of one env step with its update, with start-up,
 imports, JIT or torch.compile compilation and the final evaluation cancelled out. The whole command's
 time for ``--steps`` is shown too. Sides are interleaved, repeats too; medians are shown.
 
-    python bench/peers.py [--algos ddpg td3 sac] [--steps 3000] [--extra 2000] [--repeats 3] [--threads 2]
+    python bench/peers.py [--algos ddpg td3 sac] [--sides ...] [--steps 3000] [--extra 2000] [--repeats 3] [--threads 2]
 
 Needs the [bench] extra: pip install -e ".[bench]" (SB3, SBX). A side whose library is missing is skipped.
 """
@@ -42,7 +42,7 @@ model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [256, 256]}, 
 model.learn(steps)
 """
 
-SIDES = {"ours": None, "ours --compile": None, "SB3": "stable_baselines3", "SBX": "sbx"}
+SIDES = {"ours": None, "ours --compile": None, "ours --compile bf16": None, "SB3": "stable_baselines3", "SBX": "sbx"}
 
 
 def timed(cmd: list[str]) -> float:
@@ -56,24 +56,27 @@ def command(side: str, algo: str, steps: int, starts: int, threads: int, run_dir
         return [sys.executable, "-m", "actorcritic", "train", algo, "--batch-size", "256", "--hidden-sizes", "256",
                 "256", "--total-steps", str(steps), "--learning-starts", str(starts), "--eval-interval", "0",
                 "--eval-episodes", "1", "--run-dir", run_dir, "--no-progress", "--threads", str(threads),
-                *(["--compile"] if "compile" in side else [])]  # fmt: skip
+                *(["--compile"] if "compile" in side else []),
+                *(["--precision", "bf16"] if "bf16" in side else [])]  # fmt: skip
     return [sys.executable, "-c", PEER, side.lower(), algo, str(steps), str(starts)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac"])
+    parser.add_argument("--sides", nargs="+", default=list(SIDES), choices=list(SIDES))
     parser.add_argument("--steps", type=int, default=3_000)
     parser.add_argument("--extra", type=int, default=2_000)
     parser.add_argument("--learning-starts", type=int, default=1_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="ours: torch threads (SB3 and SBX use every core)")
     args = parser.parse_args()
-    sides = [s for s, lib in SIDES.items() if lib is None or importlib.util.find_spec(lib)]
+    sides = [s for s in args.sides if SIDES[s] is None or importlib.util.find_spec(SIDES[s])]
+    peers = [s for s in sides if SIDES[s] is not None]
     print(f"Pendulum-v1, 256-256, batch 256, {args.learning_starts} random steps then one update per env step; "
           f"ms per env step from {args.steps} and {args.steps + args.extra}-step runs; whole command s for "
           f"{args.steps} steps; ours on {args.threads} threads; medians of {args.repeats} interleaved repeats")  # fmt: skip
-    print(f"{'algo':6}" + "".join(f"{s + ' ms':>19}" for s in sides) + "".join(f"{s + '/ours':>14}" for s in sides[2:])
+    print(f"{'algo':6}" + "".join(f"{s + ' ms':>23}" for s in sides) + "".join(f"{s + '/ours':>14}" for s in peers)
           + "".join(f"{s + ' s':>18}" for s in sides))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for algo in args.algos:
@@ -88,8 +91,8 @@ def main() -> None:
             m = {k: statistics.median(v) for k, v in t.items()}
             per_step = {s: 1e3 * (m[s, args.steps + args.extra] - m[s, args.steps]) / args.extra for s in sides}
             best = min(per_step[s] for s in sides if s.startswith("ours"))
-            print(f"{algo:6}" + "".join(f"{per_step[s]:19.2f}" for s in sides)
-                  + "".join(f"{per_step[s] / best:13.2f}x" for s in sides[2:])
+            print(f"{algo:6}" + "".join(f"{per_step[s]:23.2f}" for s in sides)
+                  + "".join(f"{per_step[s] / best:13.2f}x" for s in peers)
                   + "".join(f"{m[s, args.steps]:18.1f}" for s in sides))  # fmt: skip
 
 

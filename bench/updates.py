@@ -1,11 +1,12 @@
 """Milliseconds per gradient update for DDPG, TD3 and SAC, side by side in one process:
 
 - ours: ``agent.trainer.train(1)``, one update as the loop runs it (replay sampling and TD3's delay
-  included), eager and with ``compile=True`` (the whole update, gradients and Adam included, one graph);
+  included), eager and with ``compile=True`` (the whole update, gradients and Adam included, one graph),
+  each in float32 and with ``precision="bf16"`` (the matrix products in bfloat16 through autocast);
 - SB3: ``model.train(gradient_steps=N, batch_size=256)`` with identical networks (256-256), batch size and
   env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``);
 - the floor: the matrix products each update needs, timed one by one at their exact shapes (no critic
-  weight-gradients in the actor step), summed.
+  weight-gradients in the actor step), summed; in float32, and in bfloat16 for the bf16 columns.
 
 Repeats are interleaved (ours, SB3, floor, ours, ...) and the table shows medians.
 
@@ -69,16 +70,16 @@ def required_products(algo: str) -> list[tuple]:
     return target + critic_step + actor_step
 
 
-def floor_seconds(products: list[tuple], repeats: int = 50) -> float:
+def floor_seconds(products: list[tuple], repeats: int = 50, dtype: torch.dtype = torch.float32) -> float:
     total = 0.0
     for m, k, n in products:
-        a, b = torch.randn(m, k), torch.randn(k, n)
+        a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
         total += time_per_call(lambda a=a, b=b: torch.mm(a, b), repeats)
     return total
 
 
-def our_update(algo: str, compile: bool = False) -> tuple[Callable[[], object], object]:
-    agent = warm_agent(algo, hidden=HIDDEN, batch=BATCH, warmup=2_000, compile=compile)
+def our_update(algo: str, compile: bool = False, precision: str = "float32") -> tuple[Callable[[], object], object]:
+    agent = warm_agent(algo, hidden=HIDDEN, batch=BATCH, warmup=2_000, compile=compile, precision=precision)
     return (lambda: agent.trainer.train(1)), agent
 
 
@@ -106,43 +107,45 @@ def main() -> None:
 
     rows = []
     for algo in args.algos:
-        ours, agent = our_update(algo)
-        compiled, _ = our_update(algo, compile=True)
-        for _ in range(3):
-            compiled()  # compile before timing
+        sides = {
+            (precision, compile): our_update(algo, compile, precision)
+            for precision in ("float32", "bf16")
+            for compile in (False, True)
+        }
+        for (_, compile), (update, _) in sides.items():
+            for _ in range(3 if compile else 0):
+                update()  # compile before timing
         sb3 = sb3_update(algo, args.updates)
         products = required_products(algo)
-        t_ours, t_compiled, t_sb3, t_floor = [], [], [], []
+        times: dict = {side: [] for side in [*sides, "SB3", "floor", "floor bf16"]}
         for _ in range(args.repeats):
-            t_ours.append(time_per_call(ours, args.updates))
-            t_compiled.append(time_per_call(compiled, args.updates))
+            for side, (update, _) in sides.items():
+                times[side].append(time_per_call(update, args.updates))
             if sb3 is not None:
-                t_sb3.append(time_per_call(sb3, 1) / args.updates)
-            t_floor.append(floor_seconds(products))
-        ms = statistics.median(t_ours) * 1e3
-        compiled_ms = statistics.median(t_compiled) * 1e3
-        sb3_ms = statistics.median(t_sb3) * 1e3 if t_sb3 else None
-        floor_ms = statistics.median(t_floor) * 1e3
+                times["SB3"].append(time_per_call(sb3, 1) / args.updates)
+            times["floor"].append(floor_seconds(products))
+            times["floor bf16"].append(floor_seconds(products, dtype=torch.bfloat16))
+        ms = {side: statistics.median(t) * 1e3 if t else None for side, t in times.items()}
         mflop = sum(2 * m * k * n for m, k, n in products) / 1e6
-        rows.append((algo, ms, compiled_ms, sb3_ms, floor_ms, len(products), mflop))
+        rows.append((algo, ms, len(products), mflop))
+        agent = sides["float32", False][1]
         if algo == args.algos[0]:
             agent.clock.global_step = agent.config.learning_starts  # the actor acts from here on (no updates)
             loop_us = time_per_call(agent.trainer.gather, 2_000) * 1e6
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {HIDDEN}-{HIDDEN} MLPs, batch {BATCH}; "
           f"medians of {args.repeats} interleaved repeats of {args.updates} updates")  # fmt: skip
-    print(
-        f"{'algo':6}{'ours ms':>9}{'compiled':>10}{'SB3 ms':>9}{'SB3/best':>10}{'floor ms':>10}{'% of floor':>12}{'compiled':>10}"
-        f"{'products':>10}{'MFLOP':>8}"
-    )
-    for algo, ms, compiled_ms, sb3_ms, floor_ms, n_products, mflop in rows:
-        sb3_txt = f"{sb3_ms:9.2f}{sb3_ms / min(ms, compiled_ms):9.2f}x" if sb3_ms else f"{'-':>9}{'-':>10}"
-        print(
-            f"{algo:6}{ms:9.2f}{compiled_ms:10.2f}{sb3_txt}{floor_ms:10.2f}{100 * floor_ms / ms:11.0f}%"
-            f"{100 * floor_ms / compiled_ms:9.0f}%"
-            f"{n_products:10d}{mflop:8.0f}"
-        )
-    if any(r[3] is None for r in rows):
+    print("ms per update; % of floor: the floor over the time (float32 sides: the float32 floor; bf16: the bf16 floor)")
+    print(f"{'algo':6}{'eager':>8}{'compiled':>10}{'bf16':>8}{'bf16 comp':>10}{'SB3':>8}{'SB3/best':>10}"
+          f"{'floor':>8}{'bf16 floor':>11}{'% eager':>9}{'% comp':>8}{'% bf16':>8}{'% bf16c':>9}{'products':>10}{'MFLOP':>7}")  # fmt: skip
+    for algo, ms, n_products, mflop in rows:
+        ours = [ms["float32", False], ms["float32", True], ms["bf16", False], ms["bf16", True]]
+        sb3_txt = f"{ms['SB3']:8.2f}{ms['SB3'] / min(ours):9.2f}x" if ms["SB3"] else f"{'-':>8}{'-':>10}"
+        floors = [ms["floor"]] * 2 + [ms["floor bf16"]] * 2
+        print(f"{algo:6}{ours[0]:8.2f}{ours[1]:10.2f}{ours[2]:8.2f}{ours[3]:10.2f}{sb3_txt}{ms['floor']:8.2f}"
+              f"{ms['floor bf16']:11.2f}" + "".join(f"{100 * f / t:{w}.0f}%" for f, t, w in zip(floors, ours, (8, 7, 7, 8), strict=True))
+              + f"{n_products:10d}{mflop:7.0f}")  # fmt: skip
+    if any(r[1]["SB3"] is None for r in rows):
         print('SB3 not installed: pip install -e ".[bench]" for the comparison')
     print(
         f"loop cost per env step outside updates ({args.algos[0]}, actor acting, noise, env step, buffer add): {loop_us:.0f} µs"

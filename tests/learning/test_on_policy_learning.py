@@ -3,7 +3,9 @@
 
 Each run stops at the first evaluation (every 5,000 steps) that reaches its target, within a budget
 with margin over the steps measured on this machine (see the closing note of the on-policy issue), then
-the policy is evaluated again on 10 fresh episodes the training evals never saw.
+the policy is evaluated again on 10 fresh episodes the training evals never saw. A3C stops at the second
+evaluation in a row that reaches it (a callback): its workers run asynchronously, so its runs differ from
+one to the next, and one that stopped at the first scored 443.6 on the fresh episodes under load.
 
 That fresh evaluation asks for a little less than the target (CARTPOLE_FRESH): a run stops as soon as a
 policy first balances the pole through one set of 10 episodes, and on other start states such a policy
@@ -16,11 +18,11 @@ the pole to the time limit in nearly every episode (a random one lasts about 22 
 
 import pytest
 
-from actorcritic import A2C, A3C, PPO, REINFORCE, A2CConfig, A3CConfig, PPOConfig, REINFORCEConfig
+from actorcritic import A2C, A3C, PPO, REINFORCE, A2CConfig, A3CConfig, Callback, PPOConfig, REINFORCEConfig
 
 EVAL = {"eval_interval": 5_000, "eval_episodes": 10, "stop_at_target": True}
 CARTPOLE = {"a2c": (A2C, A2CConfig(**EVAL), 100_000), "ppo": (PPO, PPOConfig(**EVAL), 100_000),
-            "a3c": (A3C, A3CConfig(**EVAL, num_workers=2), 150_000),
+            "a3c": (A3C, A3CConfig(**{**EVAL, "stop_at_target": False}, num_workers=2), 150_000),
             "reinforce": (REINFORCE, REINFORCEConfig(**EVAL), 150_000)}  # fmt: skip
 CARTPOLE_FRESH = 450.0  # the fresh evaluation's bar, below the target 475: see the module docstring
 # Pendulum: SB3 zoo's PPO settings without gSDE (short horizon gamma 0.9, long rollouts, 10 epochs).
@@ -28,14 +30,25 @@ PENDULUM = PPOConfig(**{**EVAL, "target_return": -400.0}, num_envs=4, num_steps=
                      num_minibatches=64, ent_coef=0.0, learning_rate=1e-3, anneal_lr=False)  # fmt: skip
 
 
+class SolvedTwice(Callback):
+    """Stop at the second evaluation in a row that reaches the target: a policy that stays solved."""
+
+    def __init__(self) -> None:
+        self.streak = 0
+
+    def on_evaluation(self, s):
+        self.streak = self.streak + 1 if s.evaluation.mean_return >= s.agent.target_return else 0
+        return False if self.streak >= 2 else None
+
+
 @pytest.mark.learning
 @pytest.mark.parametrize("algo", sorted(CARTPOLE))
 def test_solves_cartpole(algo):
     cls, config, budget = CARTPOLE[algo]
     agent = cls("CartPole-v1", config, seed=0)
-    agent.learn(budget)
+    agent.learn(budget, callbacks=[SolvedTwice()] if algo == "a3c" else [])
     agent.close()
-    assert agent.solved_at_step is not None, (algo, agent.best_eval_return)
+    assert agent.solved_at_step is not None and agent.global_step < budget, (algo, agent.best_eval_return)
     assert agent.last_eval.mean_return >= 475, (algo, agent.last_eval.returns)
     result = agent.evaluate(10, round_id=-1)
     assert result.mean_return >= CARTPOLE_FRESH, (algo, result.returns)

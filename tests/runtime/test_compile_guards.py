@@ -9,9 +9,10 @@ from actorcritic import DDPG, SAC, TD3
 from actorcritic.runtime.state import load_state_dict, state_dict
 
 
-@pytest.mark.parametrize("cls", [DDPG, TD3, SAC])
-def test_no_recompiles_after_warm_up(cls):
-    cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=16, learning_starts=50, target_update_period=2)
+@pytest.mark.parametrize(("cls", "precision"), [(DDPG, "float32"), (TD3, "float32"), (SAC, "float32"), (SAC, "bf16")])
+def test_no_recompiles_after_warm_up(cls, precision):
+    cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=16, learning_starts=50, target_update_period=2,
+                         precision=precision)  # fmt: skip
     agent = cls("Pendulum-v1", cfg, seed=0, compile=True)
     agent.trainer.start()
     for _ in range(60):

@@ -21,6 +21,7 @@ from actorcritic.core.members import member_copy
 from actorcritic.core.networks import QEnsemble
 from actorcritic.core.optim import Adam, ensemble_critic_loss
 from actorcritic.core.targets import make_target
+from actorcritic.errors import UserError
 
 
 class OffPolicyLearner:
@@ -39,6 +40,9 @@ class OffPolicyLearner:
         self.critic_target = make_target(self.critic)
         self.actor_optim = Adam(self.actor, cfg.actor_lr, cfg.max_grad_norm, self.members)
         self.critic_optim = Adam(self.critic, cfg.critic_lr, cfg.max_grad_norm, self.members)
+        self.device_type = torch.device(device).type
+        if cfg.precision == "bf16" and not bf16_supported(self.device_type):
+            raise UserError(f"precision bf16 needs a {self.device_type.upper()} with bfloat16 support; this one has none: use float32")  # fmt: skip
 
     @staticmethod
     def make_actor(cfg: Any, obs_dim: int, action_dim: int, init_generators: Sequence[torch.Generator],
@@ -68,7 +72,10 @@ class OffPolicyLearner:
 
     def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
         """One update: the critics always; the actor and the targets when the loop says so. Metrics per member."""
-        return self.step(batch, self.draw_noise(batch), update_actor, update_targets)
+        noise = self.draw_noise(batch)
+        bf16 = self.config.precision == "bf16"  # matrix products in bfloat16; parameters and Adam stay float32
+        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=bf16):
+            return self.step(batch, noise, update_actor, update_targets)
 
     def compile(self) -> None:
         """Run ``step`` through torch.compile: one graph per (update_actor, update_targets) the loop asks for."""
@@ -85,3 +92,10 @@ class OffPolicyLearner:
             return ensemble_critic_loss(self.config.critic_loss, q, y), q
 
         return self.critic_optim.minimize(loss)
+
+
+def bf16_supported(device_type: str) -> bool:
+    """Whether bfloat16 matrix products run natively here (oneDNN's check on a CPU: AVX-512 BF16 or AMX)."""
+    if device_type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device_type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported()

@@ -98,6 +98,9 @@ class OffPolicyConfig(AgentConfig):
     """Actor learning rate (Adam)."""
     critic_lr: float = 1e-3
     """Critic learning rate (Adam)."""
+    precision: Literal["float32", "bf16"] = "float32"
+    """The update's matrix products in float32, or in bfloat16 through autocast (CPUs with AVX-512 BF16 or
+    AMX, recent GPUs); weights, gradients, Adam's moments and losses stay float32."""
     critic_loss: Literal["mse", "huber"] = "mse"
     """Critic regression loss against the TD target."""
     reward_scale: float = 1.0
