@@ -34,10 +34,9 @@ from actorcritic.agents import agent_class, load, restart
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.backends.ray.pool import init_ray, require_ray
 from actorcritic.cli.parsing import parse
-from actorcritic.cli.swarm import run_swarm_cli
+from actorcritic.cli.swarm import baseline, run_swarm_cli, swarm_env
 from actorcritic.core.config import config_from_dict, load_config_file, parse_key_values, split_list
 from actorcritic.envs import TRAINING_DEFAULTS
-from actorcritic.envs.swarm.env import BASELINES, SwarmEnv
 from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.experiments import sweep as sw
 from actorcritic.experiments.tune import tune
@@ -455,13 +454,6 @@ class SwarmEvalArgs:
     """Print one JSON object."""
 
 
-def _swarm_env(kwargs: dict[str, Any]) -> SwarmEnv:
-    try:
-        return SwarmEnv(**kwargs)
-    except TypeError as e:  # an unknown option
-        raise UserError(f"bad env option for Swarm-v0: {e}") from None
-
-
 def cmd_swarm(args: list[str]) -> int:
     if args[:1] != ["evaluate"]:
         return run_swarm_cli(args)
@@ -480,16 +472,15 @@ def cmd_swarm(args: list[str]) -> int:
         if agent.env_id != "Swarm-v0":
             raise UserError(f"'{parsed.run_dir}' was trained on {agent.env_id}, not Swarm-v0")
         kwargs, act, name = {**agent.env_kwargs, **overrides}, agent.act, str(parsed.run_dir)
-        env = _swarm_env(kwargs)
+        env = swarm_env(**kwargs)
         spaces = (env.single_observation_space.shape, env.single_action_space.shape)
         if spaces != ((agent.env.obs_dim,), agent.env.action_shape):
             raise UserError(f"'{parsed.run_dir}' acts on observations of size {agent.env.obs_dim}, these options give "
                             f"{spaces[0][0]}: keep dim, neighbours_observed and relative_positions as trained")  # fmt: skip
     else:
         kwargs = {"preset": "small", "noise": 0.5, **overrides}
-        env, name = _swarm_env(kwargs), f"the {parsed.policy} policy"
-        policy = BASELINES[parsed.policy]
-        act = lambda obs: policy(env)  # noqa: E731 - the baselines read the swarm's state, not the observation
+        env, name = swarm_env(**kwargs), f"the {parsed.policy} policy"
+        act = baseline(env, parsed.policy)
     result = evaluate_multi_agent(env, act, parsed.episodes, parsed.seed, -1, ("order_parameter",))
     order = result.metrics["order_parameter"]
     if parsed.json:
