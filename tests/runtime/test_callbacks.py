@@ -119,6 +119,16 @@ def _evaluation_state(agent, member: int, mean_return: float) -> RunState:
     return RunState(agent, 0, member, member, None, {}, EvalResult([mean_return], [200]))
 
 
+def test_stop_at_a_target_of_its_own_ignores_the_envs():
+    agent = small(seed=[0, 1])
+    agent.members[0].solved_at_step = 200  # reached the env's target (-200), not this one
+    stop = StopAtTarget(-100.0)
+    assert stop.on_evaluation(_evaluation_state(agent, 0, -150.0)) is None
+    assert stop.on_evaluation(_evaluation_state(agent, 1, -90.0)) is False
+    assert stop.on_evaluation(_evaluation_state(agent, 1, -300.0)) is False  # once reached, it stays reached
+    assert StopAtTarget().on_evaluation(_evaluation_state(agent, 0, -150.0)) is False  # the env's: solved
+
+
 def test_stop_on_no_improvement_counts_evaluations_since_each_members_best():
     agent = small(seed=[0, 1])
     stop = StopOnNoImprovement(patience=2, min_delta=1.0)

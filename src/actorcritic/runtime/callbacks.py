@@ -108,11 +108,14 @@ class StopAtTarget(Callback):
 
     def __init__(self, target: float | None = None):
         self.target = target
+        self.reached: set[int] = set()  # members whose evaluation reached ``target``
 
     def on_evaluation(self, s: RunState) -> bool | None:
-        target = self.target if self.target is not None else s.agent.target_return
-        solved = s.evaluation is not None and s.evaluation.mean_return >= target
-        return False if solved or s.agent.members[s.member].solved_at_step is not None else None
+        if self.target is None:  # the agent's own target: its record of solving survives a resume
+            return False if s.agent.members[s.member].solved_at_step is not None else None
+        if s.evaluation is not None and s.evaluation.mean_return >= self.target:
+            self.reached.add(s.member)
+        return False if s.member in self.reached else None
 
 
 class StopOnNoImprovement(Callback):
