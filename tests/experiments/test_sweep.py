@@ -23,6 +23,7 @@ from actorcritic.experiments.sweep import (
     config_name,
     expand_grid,
     parse_grid,
+    ranking,
     write_results,
 )
 
@@ -69,11 +70,12 @@ def stats(name, final, auc, solved=3, runs=5):
 
 
 def test_conclusion_separates_clear_differences_from_overlapping_intervals():
-    text = "\n".join(conclusion([
+    configs = [
         stats("tau=1", (-900, -1000, -800), (-1000, -1100, -900), solved=0),
         stats("tau=0.01", (-150, -180, -120), (-400, -450, -350)),
         stats("tau=1e-05", (-170, -200, -140), (-600, -650, -550)),
-    ]))  # fmt: skip
+    ]
+    text = "\n".join(conclusion(configs, ranking(configs)))
     assert "Best mean final return: **tau=0.01**" in text
     assert "Clearly worse (CI entirely below the best's): tau=1." in text
     assert "(CIs overlap): tau=1e-05" in text
@@ -86,8 +88,9 @@ def test_conclusion_separates_clear_differences_from_overlapping_intervals():
 
 def test_conclusion_ranks_nothing_with_fewer_than_five_seeds():
     """Two seeds give intervals far too wide to call anything worse, however far apart the means."""
-    text = "\n".join(conclusion([stats("tau=1", (-900, -1000, -800), (-1000, -1100, -900), runs=2),
-                                 stats("tau=0.01", (-150, -180, -120), (-400, -450, -350), runs=2)]))  # fmt: skip
+    configs = [stats("tau=1", (-900, -1000, -800), (-1000, -1100, -900), runs=2),
+               stats("tau=0.01", (-150, -180, -120), (-400, -450, -350), runs=2)]  # fmt: skip
+    text = "\n".join(conclusion(configs, ranking(configs)))
     assert "too wide to rank" in text and "--seeds 5" in text
     assert "Clearly worse" not in text and "Best" not in text
 

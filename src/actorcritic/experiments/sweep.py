@@ -322,8 +322,9 @@ def write_results(sweep: Sweep, sweep_dir: Path, rows: list[dict[str, Any]]) -> 
 
     atomic_write(sweep_dir / "sweep.csv", write_csv)
     stats = config_stats(sweep, rows)
-    atomic_write_text(sweep_dir / "summary.md", summary_markdown(sweep, stats))
-    atomic_write_json(sweep_dir / "summary.json", summary_json(sweep, stats))
+    ranks = ranking(stats)  # bootstraps of the probability of improvement: once, for both summaries
+    atomic_write_text(sweep_dir / "summary.md", summary_markdown(sweep, stats, ranks))
+    atomic_write_json(sweep_dir / "summary.json", summary_json(sweep, stats, ranks))
     title, plots = f"{sweep.algo.upper()} on {sweep.env}", _plots(stats)
     if COMPARE in plots:  # each configuration's finished seeds: a mean curve with a 95% CI band
         groups: dict[str, list[Path]] = {s["config"]: [] for s in stats}
@@ -367,7 +368,7 @@ def config_stats(sweep: Sweep, rows: list[dict[str, Any]]) -> list[dict[str, Any
     return out
 
 
-def summary_markdown(sweep: Sweep, stats: list[dict[str, Any]]) -> str:
+def summary_markdown(sweep: Sweep, stats: list[dict[str, Any]], ranks: Ranks) -> str:
     lines = [
         f"# Sweep: {sweep.algo.upper()} on {sweep.env}",
         "",
@@ -391,20 +392,19 @@ def summary_markdown(sweep: Sweep, stats: list[dict[str, Any]]) -> str:
             continue
         lines.append(f"| {s['config']} | {s['runs']} | {s['final_iqm']} | {s['final']} | {s['auc']} | "
                      f"{s['steps']:.0f} | {s['solved']}/{s['runs']} |")  # fmt: skip
-    lines += ["", "## Conclusion", "", *conclusion(stats), ""]
+    lines += ["", "## Conclusion", "", *conclusion(stats, ranks), ""]
     if plots := _plots(stats):
         lines += ["## Plots", "", *(f"- {path}: {what}" for path, what in plots.items()), ""]
     return "\n".join(lines)
 
 
-def summary_json(sweep: Sweep, stats: list[dict[str, Any]]) -> dict[str, Any]:
+def summary_json(sweep: Sweep, stats: list[dict[str, Any]], ranks: Ranks) -> dict[str, Any]:
     """summary.md's numbers for programs: per configuration each estimate as {value, low, high} (null
     before a seed has finished), and the ranking (null while it would rest on too few seeds)."""
 
     def estimate(e: Estimate | None) -> dict[str, float] | None:
         return dataclasses.asdict(e) if e is not None else None
 
-    ranks = ranking(stats)
     return {
         "algo": sweep.algo,
         "env": sweep.env,
@@ -452,7 +452,10 @@ def _plots(stats: list[dict[str, Any]]) -> dict[str, str]:
     return plots
 
 
-def ranking(stats: list[dict[str, Any]]) -> list[list[tuple[dict[str, Any], Estimate | None]]] | None:
+Ranks = list[list[tuple[dict[str, Any], Estimate | None]]] | None
+
+
+def ranking(stats: list[dict[str, Any]]) -> Ranks:
     """For each of RANKED, the configurations with a finished seed, best mean first, each paired with the
     probability that a seed of the best beats a seed of it (None for the best itself). None when no seed
     has finished, or when several configurations would be ranked on fewer than MIN_SEEDS_TO_RANK seeds."""
@@ -468,14 +471,13 @@ def ranking(stats: list[dict[str, Any]]) -> list[list[tuple[dict[str, Any], Esti
     return out
 
 
-def conclusion(stats: list[dict[str, Any]]) -> list[str]:
+def conclusion(stats: list[dict[str, Any]], ranks: Ranks) -> list[str]:
     """Plain sentences: which configuration is best by final return and by AUC, which differences the
     confidence intervals support (intervals that do not overlap), and how likely a seed of the best is to
     beat a seed of each other configuration."""
     ranked = [s for s in stats if s["final"] is not None]
     if not ranked:
         return ["No run has finished yet."]
-    ranks = ranking(stats)
     if ranks is None:
         fewest = min(s["runs"] for s in ranked)
         order = sorted(ranked, key=lambda s: s["final"].value, reverse=True)
