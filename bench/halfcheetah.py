@@ -58,20 +58,13 @@ def train_ours(args: argparse.Namespace) -> dict:
 def train_sb3(args: argparse.Namespace) -> dict:
     import gymnasium as gym
     import stable_baselines3 as sb3
+    from _sb3 import model as sb3_model
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.noise import NormalActionNoise
 
     settings = CLEANRL[args.algo]
-    env = gym.make(args.env)
-    kwargs = {"learning_rate": settings["actor_lr"], "learning_starts": settings["learning_starts"]}
-    if args.algo != "sac":
-        half_range = (env.action_space.high - env.action_space.low) / 2
-        kwargs["action_noise"] = NormalActionNoise(np.zeros_like(half_range), settings["noise_sigma"] * half_range)
-    model = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[args.algo](
-        "MlpPolicy", env, policy_kwargs={"net_arch": [256, 256]}, batch_size=256, buffer_size=1_000_000,
-        tau=0.005, gamma=0.99, train_freq=1, gradient_steps=1, seed=args.seed, device="cpu", **kwargs,
-    )  # fmt: skip
+    model = sb3_model(args.algo, gym.make(args.env), seed=args.seed, learning_starts=settings["learning_starts"],
+                      lr=settings["actor_lr"], noise_sigma=settings.get("noise_sigma", 0.1))  # fmt: skip
     eval_env = Monitor(gym.make(args.env))
     eval_env.reset(seed=args.seed + 10_000)
     curve = []

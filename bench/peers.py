@@ -16,30 +16,20 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 PEER = """
 import sys
-import numpy as np
+sys.path.insert(0, sys.argv[5])
+from _sb3 import model
 lib, algo, steps, starts = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-if lib == "sbx":
-    import sbx as module
-else:
-    import stable_baselines3 as module
-from stable_baselines3.common.noise import NormalActionNoise
-cls = {"ddpg": module.DDPG, "td3": module.TD3, "sac": module.SAC}[algo]
-kwargs = {}
-if algo != "sac":  # sigma 0.1 of the half-range 2, as ours
-    kwargs["action_noise"] = NormalActionNoise(np.zeros(1), 0.1 * 2 * np.ones(1))
-if lib == "sb3":
-    kwargs["device"] = "cpu"
-model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [256, 256]}, batch_size=256,
-            learning_starts=starts, buffer_size=1_000_000, seed=0, **kwargs)
-model.learn(steps)
+model(algo, "Pendulum-v1", seed=0, learning_starts=starts, library=lib).learn(steps)  # sigma 0.1 of the half-range, as ours
 """
 
 SIDES = {"ours": None, "ours --compile": None, "ours --compile bf16": None, "SB3": "stable_baselines3", "SBX": "sbx"}
@@ -58,7 +48,7 @@ def command(side: str, algo: str, steps: int, starts: int, threads: int, run_dir
                 "--eval-episodes", "1", "--run-dir", run_dir, "--no-progress", "--threads", str(threads),
                 *(["--compile"] if "compile" in side else []),
                 *(["--precision", "bf16"] if "bf16" in side else [])]  # fmt: skip
-    return [sys.executable, "-c", PEER, side.lower(), algo, str(steps), str(starts)]
+    return [sys.executable, "-c", PEER, side.lower(), algo, str(steps), str(starts), str(Path(__file__).parent)]
 
 
 def main() -> None:
@@ -90,7 +80,8 @@ def main() -> None:
                         t[side, steps].append(timed(cmd))
             m = {k: statistics.median(v) for k, v in t.items()}
             per_step = {s: 1e3 * (m[s, args.steps + args.extra] - m[s, args.steps]) / args.extra for s in sides}
-            best = min(per_step[s] for s in sides if s.startswith("ours"))
+            ours = [per_step[s] for s in sides if s.startswith("ours")]
+            best = min(ours) if ours else math.nan  # no ours side: no ratios
             print(f"{algo:6}" + "".join(f"{per_step[s]:23.2f}" for s in sides)
                   + "".join(f"{per_step[s] / best:13.2f}x" for s in peers)
                   + "".join(f"{m[s, args.steps]:18.1f}" for s in sides))  # fmt: skip

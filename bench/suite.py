@@ -60,6 +60,8 @@ class Job:
     learning_starts: int
     lr: float
     target: float | None
+    precision: str = "bf16"  # ours: bf16 autocast on the update's matrix products (float32 weights and Adam)
+    compile: bool = True  # ours: the update compiled whole (torch.compile)
 
 
 JOBS = {
@@ -69,7 +71,7 @@ JOBS = {
     "invertedpendulum-sac": Job("InvertedPendulum-v5", "sac", 20_000, 10, 2_000, 10, 1_000, 3e-4, 950.0),
     "lunarlander-sac": Job("LunarLanderContinuous-v3", "sac", 30_000, 5, 5_000, 5, 5_000, 3e-4, 200.0),
     "lunarlander-td3": Job("LunarLanderContinuous-v3", "td3", 30_000, 5, 5_000, 5, 5_000, 3e-4, 200.0),
-    "halfcheetah-sac": Job("HalfCheetah-v5", "sac", 50_000, 3, 10_000, 5, 5_000, 3e-4, None),
+    "halfcheetah-sac": Job("HalfCheetah-v5", "sac", 100_000, 3, 10_000, 5, 5_000, 3e-4, None),
 }
 
 
@@ -88,7 +90,7 @@ def ours_command(job: Job, seeds: list[int], run_dir: Path) -> list[str]:
             "--seeds", str(len(seeds)), "--total-steps", str(job.steps), "--run-dir", str(run_dir),
             "--eval-interval", str(job.eval_interval), "--eval-episodes", str(job.eval_episodes),
             "--learning-starts", str(job.learning_starts), *lrs, "--checkpoint-interval", str(job.eval_interval * 5),
-            "--threads", "1", "--no-progress"]  # fmt: skip
+            "--precision", job.precision, *(["--compile"] if job.compile else []), "--threads", "1", "--no-progress"]  # fmt: skip
 
 
 def train_sb3(job: Job, seed: int, out: Path) -> None:
@@ -96,20 +98,15 @@ def train_sb3(job: Job, seed: int, out: Path) -> None:
     import gymnasium as gym
     import stable_baselines3 as sb3
     import torch
+    from _sb3 import model as sb3_model
     from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.noise import NormalActionNoise
 
     from actorcritic.runtime.evaluation import evaluate_policies
 
     torch.set_num_threads(1)
     env, eval_env = gym.make(job.env), gym.make(job.env)
-    half_range = (env.action_space.high - env.action_space.low) / 2
-    kwargs: dict = {"ent_coef": "auto_0.2"} if job.algo == "sac" else {
-        "action_noise": NormalActionNoise(np.zeros_like(half_range), 0.1 * half_range)}  # fmt: skip
-    model = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[job.algo](
-        "MlpPolicy", env, policy_kwargs={"net_arch": [256, 256]}, batch_size=256, buffer_size=1_000_000,
-        learning_rate=job.lr, learning_starts=job.learning_starts, tau=0.005, gamma=0.99, train_freq=1,
-        gradient_steps=1, seed=seed, device="cpu", **kwargs)  # fmt: skip
+    kwargs = {"ent_coef": "auto_0.2"} if job.algo == "sac" else {}
+    model = sb3_model(job.algo, env, seed=seed, learning_starts=job.learning_starts, lr=job.lr, **kwargs)
     curve: list[tuple[int, float]] = []
 
     def act(obs: np.ndarray) -> np.ndarray:
@@ -183,15 +180,24 @@ def units(name: str, job: Job, runs: Path) -> list[Unit]:
 
 
 class Ledger:
-    """CPU seconds spent on each unit, over all the attempts it took (runs/suite/ledger.json)."""
+    """Seconds spent on each unit, over all the attempts it took (runs/suite/ledger.json): wall time, and
+    CPU time (user + system of the unit's process and the processes it waited for, such as compile
+    workers). With one thread per unit and a quiet machine the two agree; CPU time also holds up when
+    something else shares the cores."""
 
     def __init__(self, path: Path):
         self.path, self.lock = path, threading.Lock()
-        self.seconds: dict[str, float] = json.loads(path.read_text()) if path.exists() else {}
+        loaded = json.loads(path.read_text()) if path.exists() else {}
+        # a unit recorded before CPU time was: its wall time only
+        self.seconds: dict[str, dict[str, float]] = {
+            k: v if isinstance(v, dict) else {"wall": v} for k, v in loaded.items()
+        }
 
-    def add(self, unit: Unit, seconds: float) -> None:
+    def add(self, unit: Unit, wall: float, cpu: float) -> None:
         with self.lock:
-            self.seconds[unit.name] = self.seconds.get(unit.name, 0.0) + seconds
+            entry = self.seconds.setdefault(unit.name, {"wall": 0.0, "cpu": 0.0})
+            entry["wall"] += wall
+            entry["cpu"] = entry.get("cpu", math.nan) + cpu
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.seconds, indent=1))
             tmp.replace(self.path)
@@ -227,9 +233,12 @@ def run(jobs: dict[str, Job], runs: Path, workers: int, data: Path) -> None:
             proc = subprocess.Popen(u.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                     env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
             running[u.name] = proc
-            _, err = proc.communicate()
+            assert proc.stderr is not None
+            err = proc.stderr.read()
+            _, status, usage = os.wait4(proc.pid, 0)  # reaps it: Popen's own wait would lose the rusage
+            proc.returncode = os.waitstatus_to_exitcode(status)
             running.pop(u.name, None)
-            ledger.add(u, time.perf_counter() - started)
+            ledger.add(u, time.perf_counter() - started, usage.ru_utime + usage.ru_stime)
             status = "done" if proc.returncode == 0 else f"exit {proc.returncode}: {err.strip().splitlines()[-1:]}"
             print(f"[{time.perf_counter() - started_all:7.0f}s] {u.name}: {status} in {time.perf_counter() - started:.0f}s "
                   f"({pending.qsize()} queued)", flush=True)  # fmt: skip
@@ -259,10 +268,11 @@ def export(name: str, job: Job, runs: Path, ledger: Ledger, data: Path) -> None:
     if not all(u.done() for u in us):
         print(f"{name}: not finished; run again to go on")
         return
-    sides: dict[str, dict] = {"ours": {"curves": {}, "cpu_seconds": 0.0}, "sb3": {"curves": {}, "cpu_seconds": 0.0}}
+    sides: dict[str, dict] = {side: {"curves": {}, "wall_seconds": 0.0, "cpu_seconds": 0.0} for side in ("ours", "sb3")}
     for u in us:
-        side = sides[u.side]
-        side["cpu_seconds"] += ledger.seconds.get(u.name, math.nan)
+        side, spent = sides[u.side], ledger.seconds.get(u.name, {})
+        side["wall_seconds"] += spent.get("wall", math.nan)
+        side["cpu_seconds"] += spent.get("cpu", math.nan)
         if u.side == "ours":
             side["curves"].update(ours_curves(u.path, u.seeds))
         else:
@@ -292,6 +302,18 @@ def steps_to_target(side: dict, target: float | None) -> tuple[float | None, int
     return (median if math.isfinite(median) else None), sum(math.isfinite(f) for f in firsts)
 
 
+def spent(ours: dict, sb3: dict) -> tuple[str, float, float]:
+    """Each side's time on a job: CPU time where every unit of both sides has it, else wall time."""
+    cpu = ours.get("cpu_seconds", math.nan), sb3.get("cpu_seconds", math.nan)
+    if all(math.isfinite(c) for c in cpu):
+        return "CPU", *cpu
+    return "wall", ours["wall_seconds"], sb3["wall_seconds"]
+
+
+def ours_settings(job: dict) -> str:
+    return f"{job.get('precision', 'float32')}{', compiled' if job.get('compile') else ''}"
+
+
 def report(data: Path, figure: Path) -> None:
     from actorcritic.core.stats import bootstrap_ci, iqm, probability_of_improvement
 
@@ -300,7 +322,7 @@ def report(data: Path, figure: Path) -> None:
     if not results:
         raise SystemExit(f"no finished jobs in {data}; run `python bench/suite.py run` first")
     rows = ["| job | seeds | steps | ours IQM [95% CI] | SB3 IQM [95% CI] | P(ours > SB3) | steps to target, ours / SB3 "
-            "| CPU time ours / SB3 |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+            "| time, ours / SB3 | ours ran |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in results:
         job, ours, sb3 = r["job"], r["ours"], r["sb3"]
         x, y = final_returns(ours), final_returns(sb3)
@@ -311,14 +333,16 @@ def report(data: Path, figure: Path) -> None:
                            for m, n in targets)  # fmt: skip
         if job["target"] is None:
             solve = "no target"
-        speed = sb3["cpu_seconds"] / ours["cpu_seconds"]
+        kind, t_ours, t_sb3 = spent(ours, sb3)
         rows.append(f"| {job['env']} {job['algo'].upper()} | {len(x)} | {job['steps'] / 1000:g}k | {a} | {b} | {p:.2f} "
-                    f"| {solve} | {ours['cpu_seconds'] / 60:.1f} / {sb3['cpu_seconds'] / 60:.1f} min ({speed:.2f}x) |")  # fmt: skip
+                    f"| {solve} | {t_ours / 60:.1f} / {t_sb3 / 60:.1f} {kind} min ({t_sb3 / t_ours:.2f}x) | {ours_settings(job)} |")  # fmt: skip
     table = "\n".join(rows)
     (data / "summary.md").write_text(
         "Final evaluation return: interquartile mean over seeds with its 95% percentile-bootstrap CI; "
-        "P(ours > SB3): the probability that a seed of ours ends above a seed of SB3, with its 95% CI; steps to target: median first evaluation at the env's target (seeds that got there); CPU time: "
-        "the sum over units, one thread each (ours: two seed groups; SB3: one process per seed).\n\n" + table + "\n"
+        "P(ours > SB3): the probability that a seed of ours ends above a seed of SB3, with its 95% CI; steps to target: median first evaluation at the env's target (seeds that got there); time: "
+        "the sum over units, one thread each (ours: two seed groups; SB3: one process per seed), CPU time (user + system) "
+        "where it was recorded for every unit, else wall time; ours ran: the precision of ours' update and whether it was "
+        "compiled (SB3 runs float32, eager).\n\n" + table + "\n"
     )
     print(table)
     plot(results, figure)

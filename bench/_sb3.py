@@ -1,0 +1,45 @@
+"""One SB3 (or SBX) model at the settings every bench script compares us with, built in one place.
+
+256-256 MLPs, batch 256, buffer 1e6, tau 0.005, gamma 0.99, one gradient step per env step, and for DDPG
+and TD3 Gaussian exploration noise with sigma a fraction of each action's half-range (our
+``--noise-sigma`` convention). Needs the [bench] extra (``stable-baselines3``; ``sbx-rl`` for SBX).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def model(
+    algo: str,
+    env: Any,
+    *,
+    seed: int,
+    learning_starts: int,
+    lr: float | None = None,
+    noise_sigma: float = 0.1,
+    library: str = "sb3",
+    **kwargs: Any,
+) -> Any:
+    """``library``'s DDPG, TD3 or SAC on ``env`` (a gymnasium env or its id); ``kwargs`` go to the model."""
+    import gymnasium as gym
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    if library == "sbx":
+        import sbx as module
+    else:
+        import stable_baselines3 as module
+
+        kwargs.setdefault("device", "cpu")
+    space = (gym.make(env) if isinstance(env, str) else env).action_space
+    if algo != "sac":
+        half_range = (space.high - space.low) / 2
+        kwargs["action_noise"] = NormalActionNoise(np.zeros_like(half_range), noise_sigma * half_range)
+    if lr is not None:
+        kwargs["learning_rate"] = lr
+    return {"ddpg": module.DDPG, "td3": module.TD3, "sac": module.SAC}[algo](
+        "MlpPolicy", env, policy_kwargs={"net_arch": [256, 256]}, batch_size=256, buffer_size=1_000_000,
+        learning_starts=learning_starts, tau=0.005, gamma=0.99, train_freq=1, gradient_steps=1, seed=seed,
+        **kwargs)  # fmt: skip
