@@ -44,6 +44,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -318,8 +319,13 @@ def ours_settings(job: dict) -> str:
     return f"{job.get('precision', 'float32')}{', compiled' if job.get('compile') else ''}"
 
 
-def report(data: Path, figure: Path) -> None:
-    from actorcritic.core.stats import bootstrap_ci, iqm, probability_of_improvement
+def report(data: Path, figure: Path, improvement: Path) -> None:
+    from actorcritic.core.stats import (
+        average_probability_of_improvement,
+        bootstrap_ci,
+        iqm,
+        probability_of_improvement,
+    )
 
     results = [json.loads(p.read_text()) for p in sorted(data.glob("*.json"))]
     results.sort(key=lambda r: list(JOBS).index(r["name"]))
@@ -340,7 +346,9 @@ def report(data: Path, figure: Path) -> None:
         kind, t_ours, t_sb3 = spent(ours, sb3)
         rows.append(f"| {job['env']} {job['algo'].upper()} | {len(x)} | {job['steps'] / 1000:g}k | {a} | {b} | {p:.2f} "
                     f"| {solve} | {t_ours / 60:.1f} / {t_sb3 / 60:.1f} {kind} min ({t_sb3 / t_ours:.2f}x) | {ours_settings(job)} |")  # fmt: skip
-    table = "\n".join(rows)
+    finals = [(final_returns(r["ours"]), final_returns(r["sb3"])) for r in results]
+    average = average_probability_of_improvement([x for x, _ in finals], [y for _, y in finals])
+    table = "\n".join(rows) + f"\n\nAverage over the {len(results)} jobs of P(ours > SB3): {average:.2f}\n"
     (data / "summary.md").write_text(
         "Final evaluation return: interquartile mean over seeds with its 95% percentile-bootstrap CI; "
         "P(ours > SB3): the probability that a seed of ours ends above a seed of SB3, with its 95% CI; steps to target: median first evaluation at the env's target (seeds that got there); time: "
@@ -350,6 +358,7 @@ def report(data: Path, figure: Path) -> None:
     )
     print(table)
     plot(results, figure)
+    plot_improvement(results, [probability_of_improvement(x, y) for x, y in finals], average, improvement)
 
 
 def plot(results: list[dict], figure: Path) -> None:
@@ -386,6 +395,31 @@ def plot(results: list[dict], figure: Path) -> None:
     print(figure)
 
 
+def plot_improvement(results: list[dict], each: list, average: Any, figure: Path) -> None:
+    """The aggregate figure: P(ours > SB3) per job and over all jobs, with 95% CIs, beside the 0.5 of a tie."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['job']['env']} {r['job']['algo'].upper()} ({len(r['ours']['curves'])} seeds)" for r in results]
+    labels.append(f"average over {len(results)} jobs")
+    estimates = [*each, average]
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(estimates) + 1.2))
+    y = np.arange(len(estimates))[::-1]
+    values = np.array([e.value for e in estimates])
+    errors = np.array([[e.value - e.low for e in estimates], [e.high - e.value for e in estimates]])
+    for i, color in enumerate(["C0"] * len(each) + ["black"]):
+        ax.errorbar(values[i], y[i], xerr=errors[:, i : i + 1], fmt="o", color=color, capsize=3)
+    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set(yticks=y, yticklabels=labels, xlim=(0, 1), xlabel="P(a seed of ours ends above a seed of SB3), 95% CI")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figure, dpi=110)
+    print(figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -399,6 +433,7 @@ def main() -> None:
     p_report = sub.add_parser("report")
     p_report.add_argument("--data", type=Path, default=Path("docs/data/suite"))
     p_report.add_argument("--figure", type=Path, default=Path("docs/images/suite.png"))
+    p_report.add_argument("--improvement", type=Path, default=Path("docs/images/suite-improvement.png"))
     p_unit = sub.add_parser("sb3-unit")  # one SB3 seed, in its own process (run starts these)
     p_unit.add_argument("job", type=lambda text: Job(**json.loads(text)))
     p_unit.add_argument("seed", type=int)
@@ -413,7 +448,7 @@ def main() -> None:
                                   learning_starts=min(job.learning_starts, args.steps // 5)) for name, job in jobs.items()}  # fmt: skip
         run(jobs, args.runs, args.workers, args.data)
     elif args.command == "report":
-        report(args.data, args.figure)
+        report(args.data, args.figure, args.improvement)
     else:
         train_sb3(args.job, args.seed, args.out)
 

@@ -10,6 +10,7 @@ import pytest
 from actorcritic.core.stats import (
     aggregate_iqm,
     area_under_curve,
+    average_probability_of_improvement,
     bootstrap_ci,
     iqm,
     performance_profile,
@@ -99,6 +100,26 @@ def test_probability_of_improvement_counts_pairs():
     poi = probability_of_improvement(x, y)
     assert poi.value == pytest.approx(np.mean(pairs)) and poi.low <= poi.value <= poi.high
     assert 0.0 <= poi.low < poi.high <= 1.0
+
+
+def test_average_probability_of_improvement_averages_tasks_and_resamples_each_on_its_own():
+    rng = np.random.default_rng(8)
+    xs = [rng.normal(0.0, 1.0, 6), rng.normal(5.0, 1.0, 5)]
+    ys = [rng.normal(0.5, 1.0, 7), rng.normal(4.0, 1.0, 6)]
+    pair_rates = [np.mean([(a > b) + 0.5 * (a == b) for a in x for b in y]) for x, y in zip(xs, ys, strict=True)]
+    average = average_probability_of_improvement(xs, ys)
+    assert average.value == pytest.approx(np.mean(pair_rates))
+
+    def by_hand(x0, x1, y0, y1):  # resampled [resamples, runs] arrays: count pairs per resample
+        return np.mean([((x[:, :, None] > y[:, None, :]) + 0.5 * (x[:, :, None] == y[:, None, :])).mean((1, 2))
+                        for x, y in ((x0, y0), (x1, y1))], axis=0)  # fmt: skip
+
+    low, high = reference_interval([*xs, *ys], by_hand, resamples=20_000)
+    assert average.low == pytest.approx(low, abs=0.02) and average.high == pytest.approx(high, abs=0.02)
+    one = average_probability_of_improvement([[10.0, 11.0]], [[1.0, 2.0]])  # one task: its own probability
+    assert (one.value, one.low, one.high) == (1.0, 1.0, 1.0)
+    with pytest.raises(ValueError):
+        average_probability_of_improvement([[1.0, 2.0]], [])
 
 
 def test_performance_profile_counts_runs_above_each_tau():

@@ -93,6 +93,28 @@ def probability_of_improvement(
     return _estimate((x, y), _improvement, confidence, resamples, seed)
 
 
+def average_probability_of_improvement(
+    xs: Sequence[Sequence[float]],
+    ys: Sequence[Sequence[float]],
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> Estimate:
+    """The mean over tasks of ``probability_of_improvement(xs[i], ys[i])``: how often X's run beats Y's on
+    a task chosen at random, with a stratified-bootstrap interval that resamples every task's runs of each
+    side on their own (Agarwal et al. 2021's average probability of improvement)."""
+    if len(xs) != len(ys) or not xs:
+        raise ValueError("one sample of each side per task, and at least one task")
+    tasks = len(xs)
+
+    def average(*samples: np.ndarray, axis: int) -> np.ndarray:
+        return np.mean(
+            [_improvement(x, y, axis) for x, y in zip(samples[:tasks], samples[tasks:], strict=True)], axis=0
+        )
+
+    return _estimate([*xs, *ys], average, confidence, resamples, seed)
+
+
 def _improvement(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     # only the statistic is wanted: the asymptotic method skips the exact p-value's costly distribution
     u = mannwhitneyu(x, y, axis=axis, method="asymptotic").statistic
