@@ -5,7 +5,7 @@
         [--episodes 5] [--jobs 2] [--stop-after MINUTES] [--out-dir runs/swarm_phase] [--docs-dir docs]
 
 For each dimension, neighbour mode and noise η of the grid, trains DDPG on Swarm-v0 (small preset, N = 100)
-with the swarm's training defaults, `actorcritic train ddpg --env Swarm-v0 --env-kwargs ...`, once per seed.
+with the swarm's training defaults and an observation that holds the rule's whole neighbourhood (OBSERVED), `actorcritic train ddpg --env Swarm-v0 --env-kwargs ...`, once per seed.
 Modes: ``radius`` (everyone within r = 1, Vicsek's rule) and ``knn_radius`` (the k = 6 nearest within r,
 itself included: the notebook's FIXEDRADIUS with its k_neighbors = 5 others). Then it evaluates, with what
 `actorcritic swarm phase-diagram --policy` runs (the Vicsek rule, random turns and no turns beside the
@@ -39,6 +39,11 @@ Defaults, chosen for about 1 hour on 2 cores: 2 dims x 2 modes x 5 η x 5 seeds 
 - Why 300k steps and 5 seeds: at η = 0.5 DDPG reaches the rule's order by 50k steps; at high η
   (2D radius η = 3.5, 3D radius η = 0.55) the evaluated order was flat from 250k to 600k steps, so steps
   beyond 300k buy little, and the rest of the budget goes to seeds (CIs over 5 seeds, not 3).
+- Why this observation: with Swarm-v0's default (the 12 nearest neighbours' headings, no positions) the
+  policy cannot tell who is within r, and near the transition that costs it: 2D radius η = 3.5, 300k steps,
+  10 evaluation episodes, order 0.273 and 0.296 (seeds 0, 1) against the rule's 0.351; with 20 neighbours
+  and their positions 0.337, 0.324, 0.365 (seeds 0-2). 3D radius η = 0.55: 0.250, 0.224 against 0.312;
+  with 28 and positions 0.313, 0.288. (More updates, gamma 0, or positions alone did not help.)
 - Grids: 2D η 0.5..4.5 (Vicsek's η, a turn in [-η/2, η/2]) and 3D η 0.1..0.7 (the cap of solid angle 4πη),
   5 points each, spanning the ordered phase to the transition of both modes at N = 100 (the model's order
   falls to 0.2-0.3 at 2D η = 4.5 with radius, 3 with knn_radius; 3D 0.7 with radius, 0.45 with knn_radius).
@@ -73,6 +78,10 @@ from actorcritic.cli.swarm import (
 from actorcritic.errors import UserError
 
 K = 6  # knn_radius: the particle and its 5 nearest others within r, as the notebook's k_neighbors = 5
+# What the policy sees: enough nearest neighbours to hold the whole radius-1 neighbourhood nearly always
+# (density 4: 12.6 expected within r in 2D, 16.8 in 3D; more than 20 / 28 has odds of about 2% / 0.5%),
+# with where each one is (relative_positions), so that it can tell which are within r, as the rule does.
+OBSERVED = {2: 20, 3: 28}
 EVAL_SEED = 0
 ONE_THREAD = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 POLICIES = {"trained_each": "DDPG trained at each η", "trained_one": "DDPG trained at η = {eta:g}"}
@@ -107,7 +116,8 @@ class Job:
 
 
 def env_kwargs(dim: int, mode: str, noise: float) -> dict:
-    return {"preset": "small", "noise": noise, "dim": dim, "mode": mode, **({"k": K} if mode != "radius" else {})}
+    return {"preset": "small", "noise": noise, "dim": dim, "mode": mode, **({"k": K} if mode != "radius" else {}),
+            "neighbours_observed": OBSERVED[dim], "relative_positions": True}  # fmt: skip
 
 
 def grid(args: argparse.Namespace, dim: int) -> tuple[list[float], float]:
