@@ -248,17 +248,22 @@ def run(jobs: dict[str, Job], runs: Path, workers: int, data: Path) -> None:
             print(f"[{time.perf_counter() - started_all:7.0f}s] {u.name}: {status} in {time.perf_counter() - started:.0f}s "
                   f"({pending.qsize()} queued)", flush=True)  # fmt: skip
 
+    # Ctrl-C and SIGTERM stop the suite, however it was started (a background job may have SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for t in threads:
         t.start()
     try:
-        for t in threads:
-            while t.is_alive():
-                t.join(0.5)
+        # sleep, not join: a Ctrl-C that lands inside Thread.join can leave a running thread marked stopped
+        # (CPython before 3.13), and the interpreter would then exit without waiting for its unit
+        while any(t.is_alive() for t in threads):
+            time.sleep(0.5)
     except KeyboardInterrupt:
         stop.set()
+        print("stopping the running units", file=sys.stderr, flush=True)
         for proc in list(running.values()):
-            proc.send_signal(signal.SIGINT)  # ours checkpoints and stops; SB3's seed will start over
+            os.kill(proc.pid, signal.SIGTERM)  # ours checkpoints and stops; SB3's seed will start over
         for t in threads:
             t.join()
         print("stopped; run the same command again to go on", file=sys.stderr)
