@@ -185,7 +185,9 @@ def units(name: str, job: Job, runs: Path) -> list[Unit]:
 
 
 class Ledger:
-    """Seconds spent on each unit, over all the attempts it took (runs/suite/ledger.json): wall time, and
+    """Seconds spent on each unit (runs/suite/ledger.json): ours over all the attempts it took (a stopped
+    group resumes from its checkpoints, so every attempt is part of its work), SB3 its last attempt only (a
+    stopped seed starts over, so an earlier attempt is work thrown away, not SB3's cost); wall time, and
     CPU time (user + system of the unit's process and the processes it waited for, such as compile
     workers). With one thread per unit and a quiet machine the two agree; CPU time also holds up when
     something else shares the cores."""
@@ -200,6 +202,8 @@ class Ledger:
 
     def add(self, unit: Unit, wall: float, cpu: float) -> None:
         with self.lock:
+            if unit.side == "sb3":
+                self.seconds.pop(unit.name, None)
             entry = self.seconds.setdefault(unit.name, {"wall": 0.0, "cpu": 0.0})
             entry["wall"] += wall
             entry["cpu"] = entry.get("cpu", math.nan) + cpu
