@@ -342,11 +342,11 @@ def report(data: Path, figure: Path, improvement: Path) -> None:
         raise SystemExit(f"no finished jobs in {data}; run `python bench/suite.py run` first")
     rows = ["| job | seeds | steps | ours IQM [95% CI] | SB3 IQM [95% CI] | P(ours > SB3) | steps to target, ours / SB3 "
             "| time, ours / SB3 | ours ran |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for r in results:
+    finals = [(final_returns(r["ours"]), final_returns(r["sb3"])) for r in results]
+    improvements = [probability_of_improvement(x, y) for x, y in finals]
+    for r, (x, y), p in zip(results, finals, improvements, strict=True):
         job, ours, sb3 = r["job"], r["ours"], r["sb3"]
-        x, y = final_returns(ours), final_returns(sb3)
         a, b = bootstrap_ci(x, iqm), bootstrap_ci(y, iqm)
-        p = probability_of_improvement(x, y)
         targets = [steps_to_target(side, job["target"]) for side in (ours, sb3)]
         solve = " / ".join(f"{m / 1000:g}k ({n}/{len(x)})" if m is not None else f"not reached ({n}/{len(x)})"
                            for m, n in targets)  # fmt: skip
@@ -355,7 +355,6 @@ def report(data: Path, figure: Path, improvement: Path) -> None:
         kind, t_ours, t_sb3 = spent(ours, sb3)
         rows.append(f"| {job['env']} {job['algo'].upper()} | {len(x)} | {job['steps'] / 1000:g}k | {a} | {b} | {p:.2f} "
                     f"| {solve} | {t_ours / 60:.1f} / {t_sb3 / 60:.1f} {kind} min ({t_sb3 / t_ours:.2f}x) | {ours_settings(job)} |")  # fmt: skip
-    finals = [(final_returns(r["ours"]), final_returns(r["sb3"])) for r in results]
     average = average_probability_of_improvement([x for x, _ in finals], [y for _, y in finals])
     table = "\n".join(rows) + f"\n\nAverage over the {len(results)} jobs of P(ours > SB3): {average:.2f}\n"
     (data / "summary.md").write_text(
@@ -367,7 +366,7 @@ def report(data: Path, figure: Path, improvement: Path) -> None:
     )
     print(table)
     plot(results, figure)
-    plot_improvement(results, [probability_of_improvement(x, y) for x, y in finals], average, improvement)
+    plot_improvement(results, improvements, average, improvement)
 
 
 def plot(results: list[dict], figure: Path) -> None:
