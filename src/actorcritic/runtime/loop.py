@@ -142,9 +142,10 @@ def _start(agent: Agent, held: contextlib.ExitStack) -> None:
         if m.resume_step is None and not (m.run_dir / CONFIG).exists():
             create_run_dir(m.run_dir)  # a new run's directory, made when its training starts
         held.enter_context(held_lock(m.run_dir, "run directory"))
+        # config.json first: from the moment a run has any file, `--resume` knows what it is (total_steps may grow)
+        write_json(m.run_dir / CONFIG, state.run_info(agent, i))
         if m.logger is None:
             m.logger = RunLogger(m.run_dir, _log_columns(agent), m.resume_step)
-        write_json(m.run_dir / CONFIG, state.run_info(agent, i))  # total_steps may have grown
     agent.trainer.start()
 
 
