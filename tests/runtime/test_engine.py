@@ -1,6 +1,8 @@
 """The recomposed engine: the loop owns time, learners hold no counters, seed streams never collide."""
 
+import gc
 import itertools
+import weakref
 
 import pytest
 import torch
@@ -130,3 +132,21 @@ def test_the_run_directory_is_made_when_training_starts(tmp_path):
     agent.learn(60)
     agent.close()
     assert (run_dir / "config.json").is_file() and (run_dir / "checkpoints" / "latest.pt").is_file()
+
+
+@pytest.mark.parametrize("cls", [DDPG, SAC])
+def test_a_dropped_agent_is_freed_at_once_with_its_replay_buffer(cls):
+    """No reference cycle holds an agent: dropping the last reference frees it and its replay buffer
+    without waiting for the cycle collector (loading one policy after another must not pile up buffers)."""
+    cls("Pendulum-v1", seed=0).close()  # the first agent of a process may meet torch's one-time imports
+    gc.collect()
+    gc.disable()
+    try:
+        agent = cls("Pendulum-v1", cls.config_cls(learning_starts=50), seed=0)
+        agent.learn(100)
+        agent.close()
+        freed_agent, freed_buffer = weakref.ref(agent), weakref.ref(agent.buffer)
+        del agent
+        assert freed_agent() is None and freed_buffer() is None
+    finally:
+        gc.enable()

@@ -106,8 +106,9 @@ class Agent:
         self.metrics = MetricSums(self.learner.metric_names, self.num_members, self.device)
         self.runner = EnvRunner(self.env_id, self.env_kwargs, seeds, cfg.num_envs, cfg.vectorization,
                                 self.env.to_env, self.clock, self.env.env_metric_names)  # fmt: skip
-        self.runner.on_episode = lambda m, env, ret, length: self.members[m].record_episode(
-            self.clock.global_step, env, ret, length
+        members, clock = self.members, self.clock  # not self: an agent in no reference cycle is freed at once
+        self.runner.on_episode = lambda m, env, ret, length: members[m].record_episode(
+            clock.global_step, env, ret, length
         )
         self.obs_normalizer: ObsNormalizer | None = None  # on-policy's normalize_obs
         self.compile = compile
