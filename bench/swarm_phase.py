@@ -5,7 +5,7 @@
         [--episodes 5] [--jobs 2] [--stop-after MINUTES] [--out-dir runs/swarm_phase] [--docs-dir docs]
 
 For each dimension, neighbour mode and noise η of the grid, trains DDPG on Swarm-v0 (small preset, N = 100)
-with the swarm's training defaults and an observation that holds the rule's whole neighbourhood (OBSERVED), `actorcritic train ddpg --env Swarm-v0 --env-kwargs ...`, once per seed.
+with the swarm's training defaults and an observation that holds what the rule sees (observed()), `actorcritic train ddpg --env Swarm-v0 --env-kwargs ...`, once per seed.
 Modes: ``radius`` (everyone within r = 1, Vicsek's rule) and ``knn_radius`` (the k = 6 nearest within r,
 itself included: the notebook's FIXEDRADIUS with its k_neighbors = 5 others). Then it evaluates, with what
 `actorcritic swarm phase-diagram --policy` runs (the Vicsek rule, random turns and no turns beside the
@@ -22,7 +22,7 @@ images/swarm_phase_2d.png, swarm_phase_3d.png (order parameter against η, one p
 Runs in parts: the same command again skips runs whose summary.json exists, resumes interrupted ones
 (`actorcritic train --resume`) and starts the rest. Ctrl-C or SIGTERM (exit 130), or --stop-after MINUTES
 (exit 3), stops the training runs, each at a checkpoint. The evaluation runs, and its files are (re)written,
-once every run has finished. Runs live in --out-dir/steps<N>/<dim>d_<mode>/eta<η>_seed<S>, so another
+once every run has finished. Runs live in --out-dir/steps<N>/<dim>d_<mode>_obs<n>[pos]/eta<η>_seed<S>, so another
 --total-steps never mixes with them; logs in --out-dir/logs/. Each job is one process with one torch thread
 (--threads 1) and one numba thread (NUMBA_NUM_THREADS=1): numba's parallel neighbour search with its
 default two threads, beside another job and other work on two cores, made a 100k-step run take 550 s
@@ -44,6 +44,14 @@ Defaults, chosen for about 1 hour on 2 cores: 2 dims x 2 modes x 5 η x 5 seeds 
   10 evaluation episodes, order 0.273 and 0.296 (seeds 0, 1) against the rule's 0.351; with 20 neighbours
   and their positions 0.337, 0.324, 0.365 (seeds 0-2). 3D radius η = 0.55: 0.250, 0.224 against 0.312;
   with 28 and positions 0.313, 0.288. (More updates, gamma 0, or positions alone did not help.)
+- The k modes see less: the K - 1 = 5 nearest headings, no positions. With radius mode's observation, 2D
+  knn_radius η = 0.5 ended at 0.66-0.86 over 5 seeds against the rule's 0.962 (12 neighbours with positions:
+  0.77, 0.86, 0.60): the policies grew clusters that never merged, or the order fell during an episode
+  (0.64 to 0.12), as if the positions taught them to circle. With the 5 headings alone: 0.93, 0.78, 0.96
+  (seeds 0-2, final evaluation); 3D η = 0.1: 0.85, 0.85, 0.85 against the rule's 0.82. What remains is
+  overshoot: in the ordered phase the learned turn is 1.3-2.3x the rule's (the slope of one against the
+  other), where the delta reward's optimum, aligning with the others without itself, is 6/5; the rule
+  with its turn doubled orders to 0.921 against 0.964 (knn_radius η = 0.5, 8 episodes), x1.2-1.5 to 0.968.
 - Grids: 2D η 0.5..4.5 (Vicsek's η, a turn in [-η/2, η/2]) and 3D η 0.1..0.7 (the cap of solid angle 4πη),
   5 points each, spanning the ordered phase to the transition of both modes at N = 100 (the model's order
   falls to 0.2-0.3 at 2D η = 4.5 with radius, 3 with knn_radius; 3D 0.7 with radius, 0.45 with knn_radius).
@@ -78,10 +86,19 @@ from actorcritic.cli.swarm import (
 from actorcritic.errors import UserError
 
 K = 6  # knn_radius: the particle and its 5 nearest others within r, as the notebook's k_neighbors = 5
-# What the policy sees: enough nearest neighbours to hold the whole radius-1 neighbourhood nearly always
-# (density 4: 12.6 expected within r in 2D, 16.8 in 3D; more than 20 / 28 has odds of about 2% / 0.5%),
-# with where each one is (relative_positions), so that it can tell which are within r, as the rule does.
-OBSERVED = {2: 20, 3: 28}
+
+
+def observed(dim: int, mode: str) -> dict:
+    """What the policy sees: the information the rule uses. ``radius``: enough nearest neighbours to hold the
+    whole radius-1 neighbourhood nearly always (density 4: 12.6 expected within r in 2D, 16.8 in 3D; more
+    than 20 / 28 has odds of about 2% / 0.5%), with where each one is (relative_positions), so that it can
+    tell which are within r. The k modes: the K - 1 nearest headings alone (at density 4 they are within r
+    nearly always); positions there gave the policy something to misuse (see the module docstring)."""
+    if mode == "radius":
+        return {"neighbours_observed": {2: 20, 3: 28}[dim], "relative_positions": True}
+    return {"neighbours_observed": K - 1, "relative_positions": False}
+
+
 EVAL_SEED = 0
 ONE_THREAD = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 POLICIES = {"trained_each": "DDPG trained at each η", "trained_one": "DDPG trained at η = {eta:g}"}
@@ -117,7 +134,13 @@ class Job:
 
 def env_kwargs(dim: int, mode: str, noise: float) -> dict:
     return {"preset": "small", "noise": noise, "dim": dim, "mode": mode, **({"k": K} if mode != "radius" else {}),
-            "neighbours_observed": OBSERVED[dim], "relative_positions": True}  # fmt: skip
+            **observed(dim, mode)}  # fmt: skip
+
+
+def cell(dim: int, mode: str) -> str:
+    """A (dim, mode) cell's folder; it names the observation, so that another one never mixes with its runs."""
+    seen = observed(dim, mode)
+    return f"{dim}d_{mode}_obs{seen['neighbours_observed']}{'pos' if seen['relative_positions'] else ''}"
 
 
 def grid(args: argparse.Namespace, dim: int) -> tuple[list[float], float]:
@@ -138,7 +161,7 @@ def jobs_of(args: argparse.Namespace) -> list[Job]:
                 swarm_env(**env_kwargs(dim, mode, eta)).close()
     base = args.out_dir / f"steps{args.total_steps}"
     return [
-        Job(dim, mode, eta, seed, base / f"{dim}d_{mode}" / f"eta{eta:g}_seed{seed}")
+        Job(dim, mode, eta, seed, base / cell(dim, mode) / f"eta{eta:g}_seed{seed}")
         for dim in args.dims
         for mode in args.modes
         for eta in grid(args, dim)[0]
