@@ -4,8 +4,11 @@ Every side trains Pendulum-v1 with 256-256 MLPs, batch 256, ``--learning-starts`
 update per env step, each run in a fresh process: ``actorcritic train`` eagerly, with ``--compile`` and
 with ``--compile --precision bf16``, SB3's and SBX's (SB3 in JAX) ``model.learn``. Each runs for ``--steps`` and for ``--steps + --extra`` env
 steps; the difference over ``--extra`` is the cost of one env step with its update, with start-up,
-imports, JIT or torch.compile compilation and the final evaluation cancelled out. The whole command's
-time for ``--steps`` is shown too. Sides are interleaved, repeats too; medians are shown.
+imports, JIT or torch.compile compilation and the final evaluation cancelled out: each repeat's pair of
+lengths gives one figure, and the median over repeats is shown. Before timing, each compiled side runs
+once untimed, so that every timed run finds the compile cache warm (a cold first compile takes tens of
+seconds; landing in one run of a pair, it would swamp the difference). The whole command's time for ``--steps`` (median) is
+shown too. Sides are interleaved, repeats too.
 
     python bench/peers.py [--algos ddpg td3 sac] [--sides ...] [--steps 3000] [--extra 2000] [--repeats 3] [--threads 2]
 
@@ -71,6 +74,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for algo in args.algos:
             t = {(s, n): [] for s in sides for n in (args.steps, args.steps + args.extra)}
+            for side in [s for s in sides if "compile" in s]:  # untimed: the timed runs find the compile cache warm
+                timed(
+                    command(side, algo, args.learning_starts + 10, args.learning_starts, args.threads, f"{tmp}/w{algo}")
+                )
             for r in range(args.repeats):
                 for steps in (args.steps, args.steps + args.extra):
                     for side in sides:
@@ -79,7 +86,9 @@ def main() -> None:
                         )
                         t[side, steps].append(timed(cmd))
             m = {k: statistics.median(v) for k, v in t.items()}
-            per_step = {s: 1e3 * (m[s, args.steps + args.extra] - m[s, args.steps]) / args.extra for s in sides}
+            # each repeat's own pair of lengths, run minutes apart, then the median over repeats
+            per_step = {s: 1e3 * statistics.median(b - a for a, b in zip(t[s, args.steps], t[s, args.steps + args.extra],
+                                                                      strict=True)) / args.extra for s in sides}  # fmt: skip
             ours = [per_step[s] for s in sides if s.startswith("ours")]
             best = min(ours) if ours else math.nan  # no ours side: no ratios
             print(f"{algo:6}" + "".join(f"{per_step[s]:23.2f}" for s in sides)
