@@ -3,6 +3,7 @@
     python bench/swarm_phase.py [--dims 2 3] [--modes radius knn_radius] [--noise-2d 0.5:4.5:1]
         [--noise-3d 0.1:0.7:0.15] [--train-noise-2d ETA] [--train-noise-3d ETA] [--seeds 5] [--total-steps 300000] [--gamma 0]
         [--episodes 5] [--jobs 2] [--stop-after MINUTES] [--out-dir runs/swarm_phase] [--docs-dir docs]
+    python bench/swarm_phase.py --transition [--transition-episodes 20]    # where the rule's order gives way
 
 For each dimension, neighbour mode and noise η of the grid, trains DDPG on Swarm-v0 (small preset, N = 100)
 with the swarm's training defaults, except a discount of 0 (--gamma), and an observation that holds what the rule sees (observed()), `actorcritic train ddpg --env Swarm-v0 --env-kwargs ...`, once per seed.
@@ -344,6 +345,40 @@ def figure(rows: list[dict], dim: int, args: argparse.Namespace, path: Path) -> 
     fig.savefig(path)
 
 
+def transition(args: argparse.Namespace) -> None:
+    """Where the rule's order gives way, for each dim and mode: its susceptibility chi = N var(phi) on a
+    grid 4x as fine as the diagram's, the rule run as the diagram runs it (in the env, its turns capped at
+    max_turn), with phi the order parameter at each step of the diagram's window
+    (the second half of each episode), pooled over --transition-episodes episodes. Its peak is the
+    transition this finite swarm shows under the diagram's own protocol; "below the transition" is below
+    that η. Writes data/swarm_phase/transition.csv (every η) and prints the peaks."""
+    from actorcritic.envs.swarm.env import vicsek_policy
+
+    rows = []
+    for dim in args.dims:
+        noises = grid(args, dim)[0]
+        fine = np.linspace(noises[0], noises[-1], 4 * (len(noises) - 1) + 1)
+        for mode in args.modes:
+            for eta in fine:
+                env, phis = swarm_env(**env_kwargs(dim, mode, float(eta))), []
+                for episode in range(args.transition_episodes):  # the rule as the diagram runs it (turns capped)
+                    env.reset(seed=episode)
+                    for t in range(env.episode_steps):
+                        info = env.step(vicsek_policy(env))[-1]
+                        if t >= env.episode_steps // 2:
+                            phis.append(info["order_parameter"])
+                phi = np.array(phis)
+                rows.append({"dim": dim, "mode": mode, "noise": round(float(eta), 10), "mean_order": phi.mean(),
+                             "susceptibility": env.num_envs * phi.var(), "episodes": args.transition_episodes})  # fmt: skip
+                env.close()
+            part = [r for r in rows if r["dim"] == dim and r["mode"] == mode]
+            peak = max(part, key=lambda r: r["susceptibility"])
+            print(f"{dim}D {mode}: susceptibility peaks at η = {peak['noise']:g} (order {peak['mean_order']:.3f})",
+                  flush=True)  # fmt: skip
+    write_csv(args.docs_dir / "data" / "swarm_phase" / "transition.csv", rows, new=False)
+    print(args.docs_dir / "data" / "swarm_phase" / "transition.csv")
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -364,7 +399,12 @@ def main() -> None:
     parser.add_argument("--stop-after", type=float, default=None, help="minutes; then checkpoint and stop")
     parser.add_argument("--out-dir", type=Path, default=Path("runs/swarm_phase"), help="where the runs live")
     parser.add_argument("--docs-dir", type=Path, default=Path("docs"), help="data/swarm_phase/ and images/ go here")
+    parser.add_argument("--transition", action="store_true", help="only the rule's susceptibility (see transition())")
+    parser.add_argument("--transition-episodes", type=int, default=20, help="episodes per η for --transition")
     args = parser.parse_args()
+    if args.transition:
+        transition(args)
+        return
     if min(args.seeds, args.total_steps, args.episodes, args.jobs) < 1:
         parser.error("--seeds, --total-steps, --episodes and --jobs must be >= 1")
     try:
