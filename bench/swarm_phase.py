@@ -359,6 +359,7 @@ def transition(args: argparse.Namespace) -> None:
         noises = grid(args, dim)[0]
         fine = np.linspace(noises[0], noises[-1], 4 * (len(noises) - 1) + 1)
         for mode in args.modes:
+            part = []
             for eta in fine:
                 env, phis = swarm_env(**env_kwargs(dim, mode, float(eta))), []
                 for episode in range(args.transition_episodes):  # the rule as the diagram runs it (turns capped)
@@ -368,10 +369,10 @@ def transition(args: argparse.Namespace) -> None:
                         if t >= env.episode_steps // 2:
                             phis.append(info["order_parameter"])
                 phi = np.array(phis)
-                rows.append({"dim": dim, "mode": mode, "noise": round(float(eta), 10), "mean_order": phi.mean(),
+                part.append({"dim": dim, "mode": mode, "noise": round(float(eta), 10), "mean_order": phi.mean(),
                              "susceptibility": env.num_envs * phi.var(), "episodes": args.transition_episodes})  # fmt: skip
                 env.close()
-            part = [r for r in rows if r["dim"] == dim and r["mode"] == mode]
+            rows += part
             peak = max(part, key=lambda r: r["susceptibility"])
             print(f"{dim}D {mode}: susceptibility peaks at η = {peak['noise']:g} (order {peak['mean_order']:.3f})",
                   flush=True)  # fmt: skip
@@ -403,6 +404,8 @@ def main() -> None:
     parser.add_argument("--transition-episodes", type=int, default=20, help="episodes per η for --transition")
     args = parser.parse_args()
     if args.transition:
+        if args.transition_episodes < 1:
+            parser.error("--transition-episodes must be >= 1")
         transition(args)
         return
     if min(args.seeds, args.total_steps, args.episodes, args.jobs) < 1:
