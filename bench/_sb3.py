@@ -2,7 +2,9 @@
 
 256-256 MLPs, batch 256, buffer 1e6, tau 0.005, gamma 0.99, one gradient step per env step, and for DDPG
 and TD3 Gaussian exploration noise with sigma a fraction of each action's half-range (our
-``--noise-sigma`` convention). Needs the [bench] extra (``stable-baselines3``; ``sbx-rl`` for SBX).
+``--noise-sigma`` convention). SB3 (and SBX, which reuses its collection code) adds the action noise to
+the action rescaled to [-1, 1], so that fraction is the sigma it gets, whatever the action's range.
+Needs the [bench] extra (``stable-baselines3``; ``sbx-rl`` for SBX).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ def model(
 
         kwargs.setdefault("device", "cpu")
     space = (gym.make(env) if isinstance(env, str) else env).action_space
-    if algo != "sac":
-        half_range = (space.high - space.low) / 2
-        kwargs["action_noise"] = NormalActionNoise(np.zeros_like(half_range), noise_sigma * half_range)
+    if algo != "sac":  # SB3 adds it in [-1, 1] units: sigma noise_sigma there is noise_sigma of the half-range
+        zeros = np.zeros(space.shape, dtype=np.float32)
+        kwargs["action_noise"] = NormalActionNoise(zeros, zeros + noise_sigma)
     if lr is not None:
         kwargs["learning_rate"] = lr
     return {"ddpg": module.DDPG, "td3": module.TD3, "sac": module.SAC}[algo](
