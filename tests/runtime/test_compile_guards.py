@@ -25,3 +25,16 @@ def test_no_recompiles_after_warm_up(cls, precision):
     agent.trainer.train(40)
     assert not counters["recompiles"] and not counters["stats"].get("unique_graphs"), dict(counters)
     agent.close()
+
+
+def test_many_compiled_learners_in_one_process():
+    """torch.compile keeps at most 8 graphs per code object: with one shared ``step`` the fifth compiled
+    TD3 agent in a process (two graphs each) failed with FailOnRecompileLimitHit, even with the others gone."""
+    for seed in range(6):
+        cfg = TD3.config_cls(hidden_sizes=(16, 16), batch_size=16, learning_starts=20)
+        agent = TD3("Pendulum-v1", cfg, seed=seed, compile=True)
+        agent.trainer.start()
+        for _ in range(20):
+            agent.trainer.gather()
+        agent.trainer.train(2)  # both branches: the critic alone, then the actor and the targets too
+        agent.close()
