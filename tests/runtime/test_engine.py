@@ -35,6 +35,20 @@ def test_metric_means_are_over_the_updates_that_reported_them():
     assert sums.take() == {"critic_loss": [None, None], "actor_loss": [None, None]}
 
 
+def test_metric_means_over_more_updates_than_are_held_before_summing():
+    """Metrics wait in batches of MetricSums.HELD updates before they are summed; the means are the same."""
+    sums = MetricSums(("critic_loss", "actor_loss", "q_mean"), members=2, device=torch.device("cpu"))
+    n = 2 * MetricSums.HELD + 7
+    critic = torch.randn(n, 2, generator=torch.Generator().manual_seed(0))
+    for i in range(n):  # TD3: the actor's loss every second update; a scalar metric for both members
+        update = {"critic_loss": critic[i], "q_mean": torch.tensor(float(i))}
+        sums.add(update | ({"actor_loss": -critic[i]} if i % 2 else {}))
+    means = sums.take()
+    torch.testing.assert_close(torch.tensor(means["critic_loss"]), critic.mean(0))
+    torch.testing.assert_close(torch.tensor(means["actor_loss"]), -critic[1::2].mean(0))
+    assert means["q_mean"] == [(n - 1) / 2] * 2
+
+
 def _warm(cls, config, seed=0, steps=300):
     agent = cls("Pendulum-v1", config, seed=seed)
     agent.trainer.start()
