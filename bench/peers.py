@@ -70,7 +70,7 @@ def main() -> None:
           f"ms per env step from {args.steps} and {args.steps + args.extra}-step runs; whole command s for "
           f"{args.steps} steps; ours on {args.threads} threads; medians of {args.repeats} interleaved repeats")  # fmt: skip
     print(f"{'algo':6}" + "".join(f"{s + ' ms':>23}" for s in sides) + "".join(f"{s + '/ours':>14}" for s in peers)
-          + "".join(f"{s + ' s':>18}" for s in sides))  # fmt: skip
+          + "".join(f" {s + ' s':>17}" for s in sides))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for algo in args.algos:
             t = {(s, n): [] for s in sides for n in (args.steps, args.steps + args.extra)}
@@ -87,13 +87,15 @@ def main() -> None:
                         t[side, steps].append(timed(cmd))
             m = {k: statistics.median(v) for k, v in t.items()}
             # each repeat's own pair of lengths, run minutes apart, then the median over repeats
-            per_step = {s: 1e3 * statistics.median(b - a for a, b in zip(t[s, args.steps], t[s, args.steps + args.extra],
-                                                                      strict=True)) / args.extra for s in sides}  # fmt: skip
+            repeats = {s: [1e3 * (b - a) / args.extra for a, b in zip(t[s, args.steps], t[s, args.steps + args.extra],
+                                                                      strict=True)] for s in sides}  # fmt: skip
+            per_step = {s: statistics.median(v) for s, v in repeats.items()}
             ours = [per_step[s] for s in sides if s.startswith("ours")]
             best = min(ours) if ours else math.nan  # no ours side: no ratios
             print(f"{algo:6}" + "".join(f"{per_step[s]:23.2f}" for s in sides)
                   + "".join(f"{per_step[s] / best:13.2f}x" for s in peers)
-                  + "".join(f"{m[s, args.steps]:18.1f}" for s in sides))  # fmt: skip
+                  + "".join(f" {m[s, args.steps]:17.1f}" for s in sides))  # fmt: skip
+            print("       ms per env step in each repeat: " + "; ".join(f"{s} " + ", ".join(f"{x:.2f}" for x in v) for s, v in repeats.items()))  # fmt: skip
 
 
 if __name__ == "__main__":
