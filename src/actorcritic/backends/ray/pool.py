@@ -173,7 +173,16 @@ def unpack_dir(data: bytes, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        tar.extractall(staging, filter="data")  # "data": no absolute paths, links or devices from the archive
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(staging, filter="data")  # "data": no absolute paths, links or devices from the archive
+        else:  # Python 3.11 before 3.11.4 has no filters: only plain files and folders, inside staging
+            inside = staging.resolve()
+            for member in tar.getmembers():
+                if not (member.isfile() or member.isdir()) or not (inside / member.name).resolve().is_relative_to(
+                    inside
+                ):
+                    raise ValueError(f"unsafe entry in a run directory archive: {member.name}")
+            tar.extractall(staging)
     if dest.exists():
         old = dest.with_name(f".{dest.name}.old")
         os.replace(dest, old)
