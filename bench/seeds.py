@@ -6,6 +6,10 @@ per member, the sequential side trains K single agents for ``--steps`` each. Thr
 all members per second. Repeats are interleaved (batched, sequential, batched, ...); medians are shown.
 
     python bench/seeds.py [--algos ddpg td3 sac] [--k 8] [--steps 300] [--repeats 3] [--hidden 256] [--threads N]
+                          [--compile] [--precision bf16]
+
+With ``--compile`` every agent, the group and each single one, runs its update compiled (``compile=True``);
+each is warmed up untimed first, so compile time is not in the figures.
 """
 
 from __future__ import annotations
@@ -39,19 +43,24 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--compile", action="store_true", help="every agent's update compiled")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bf16"])
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     seeds = list(range(args.k))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {args.hidden}-{args.hidden} "
           f"MLPs, batch {args.batch}, one update per env step; K = {args.k}; medians of {args.repeats} repeats "
-          f"of {args.steps} steps per member")  # fmt: skip
+          f"of {args.steps} steps per member; {'compiled' if args.compile else 'eager'}, {args.precision}")  # fmt: skip
     print(
         f"{'algo':6}{'batched SPS':>13}{'sequential SPS':>16}{'speed-up':>10}{'ms/step batched':>17}{'ms/step seq':>13}"
     )
     for algo in args.algos:
-        group = warm_agent(algo, seeds, args.hidden, args.batch)
-        singles = [warm_agent(algo, s, args.hidden, args.batch) for s in seeds]
+        group, *singles = [
+            warm_agent(algo, s, args.hidden, args.batch, compile=args.compile, precision=args.precision)
+            for s in [seeds, *seeds]
+        ]
+        train_seconds([group, *singles], 4)  # untimed: compiles every branch (TD3: both) of every agent
         batched, sequential = [], []
         for _ in range(args.repeats):
             batched.append(train_seconds([group], args.steps))

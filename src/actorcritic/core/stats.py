@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import bootstrap, mannwhitneyu, trim_mean
 
 CONFIDENCE = 0.95
 RESAMPLES = 10_000
 
-# scipy >= 1.15 seeds the resampling with rng=, older versions with random_state= (a Generator either way)
-_SEED_ARG = "rng" if "rng" in inspect.signature(bootstrap).parameters else "random_state"
+# scipy.stats is imported where a statistic is computed, not with this module: importing it takes about
+# 0.9 s, which every `actorcritic train` paid at start-up (plots import this module) and never used.
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class Profile:
 def iqm(values: Sequence[float] | np.ndarray, axis: int | None = None) -> float | np.ndarray:
     """The interquartile mean: the mean of the values left after cutting the lowest and highest 25%
     (``scipy.stats.trim_mean``, as rliable computes it); over all values, or along ``axis``."""
+    from scipy.stats import trim_mean
+
     return trim_mean(values, 0.25, axis=axis)
 
 
@@ -117,6 +118,8 @@ def average_probability_of_improvement(
 
 def _improvement(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
     # only the statistic is wanted: the asymptotic method skips the exact p-value's costly distribution
+    from scipy.stats import mannwhitneyu
+
     u = mannwhitneyu(x, y, axis=axis, method="asymptotic").statistic
     return u / (x.shape[axis] * y.shape[axis])
 
@@ -173,10 +176,14 @@ def _interval(
         batch = data[0].shape[:-1]
         return statistic(*(np.broadcast_to(a, (*batch, a.shape[-1])) for a in full), axis=-1)
 
+    from scipy.stats import bootstrap
+
+    # scipy >= 1.15 seeds the resampling with rng=, older versions with random_state= (a Generator either way)
+    seed_arg = "rng" if "rng" in inspect.signature(bootstrap).parameters else "random_state"
     # batch: resamples per vectorised call, so that a profile's runs x taus comparisons stay small in memory
     result = bootstrap(tuple(arrays[i] for i in varied), resampled, n_resamples=resamples, batch=1_000,
                        paired=False, vectorized=True, confidence_level=confidence, method="percentile",
-                       **{_SEED_ARG: np.random.default_rng(seed)})  # fmt: skip
+                       **{seed_arg: np.random.default_rng(seed)})  # fmt: skip
     return point, np.asarray(result.confidence_interval.low), np.asarray(result.confidence_interval.high)
 
 
