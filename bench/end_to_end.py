@@ -45,8 +45,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.baseline], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.baseline],
+                               capture_output=True, text=True)  # fmt: skip
+        if added.returncode:
+            print(f"error: cannot check out --baseline {args.baseline}: {added.stderr.strip().splitlines()[-1]}",
+                  file=sys.stderr)  # fmt: skip
+            sys.exit(2)
         try:
             sides = {f"baseline {args.baseline}": (base, [])} | {
                 f"ours {s}".strip(): (ROOT, shlex.split(s)) for s in args.sides

@@ -3,10 +3,11 @@ quiet machine, beside one busy process, and as two runs at once.
 
     python bench/threads.py [--steps 3000] [--repeats 3]
 
-Settings: torch's default thread count; ``--threads 1``; the default count with OpenMP's passive wait policy
-(``OMP_WAIT_POLICY=PASSIVE``: idle threads sleep instead of spinning). Conditions: alone; beside one
-process spinning on a core (any busy program); two runs of the setting at once (the time of the slower).
-Runs are interleaved (setting by setting within each repeat) and the table shows medians.
+Settings: one thread per core (torch's own default, ``--threads N``); ``--threads 1`` (``actorcritic train``'s
+default); one thread per core with OpenMP's passive wait policy (``OMP_WAIT_POLICY=PASSIVE``: idle threads
+sleep instead of spinning). Conditions: alone; beside one process spinning on a core (any busy program);
+two runs of the setting at once (the time of the slower). Runs are interleaved (setting by setting within
+each repeat) and the table shows medians.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import sys
 import tempfile
 import time
 
+CORES = len(os.sched_getaffinity(0))
 SETTINGS = {
-    "default": ([], {}),
+    f"{CORES} threads": (["--threads", str(CORES)], {}),
     "threads 1": (["--threads", "1"], {}),
-    "passive wait": ([], {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "passive wait": (["--threads", str(CORES)], {"OMP_WAIT_POLICY": "PASSIVE"}),
 }
 SPIN = "while True: pass"
 
