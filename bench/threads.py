@@ -1,13 +1,15 @@
 """Thread settings under load: wall seconds of the same short `actorcritic train` job with each setting, on a
 quiet machine, beside one busy process, and as two runs at once.
 
-    python bench/threads.py [--steps 3000] [--repeats 3]
+    python bench/threads.py [--steps 3000] [--repeats 3] [--settings auto "threads 1" ...]
 
-Settings: one thread per core (torch's own default, ``--threads N``); ``--threads 1`` (``actorcritic train``'s
-default); one thread per core with OpenMP's passive wait policy (``OMP_WAIT_POLICY=PASSIVE``: idle threads
-sleep instead of spinning). Conditions: alone; beside one process spinning on a core (any busy program);
-two runs of the setting at once (the time of the slower). Runs are interleaved (setting by setting within
-each repeat) and the table shows medians.
+Settings: ``--threads auto`` (``actorcritic train``'s default: the cores other processes leave free, re-read
+every second); one thread per core (torch's own default, ``--threads N``); ``--threads 1``; one thread per
+core with OpenMP's passive wait policy (``OMP_WAIT_POLICY=PASSIVE``: idle threads sleep instead of
+spinning). Conditions: alone; beside one process spinning on a core (any busy program); two runs of the
+setting started together, and a second run joining one that has run for 10 s (each the time of the slower
+run, from its own start). Runs are interleaved (setting by setting within each repeat) and the table shows
+medians, and each setting's speed in each condition as a share of its speed alone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 
 CORES = len(os.sched_getaffinity(0))
 SETTINGS = {
+    "auto": (["--threads", "auto"], {}),
     f"{CORES} threads": (["--threads", str(CORES)], {}),
     "threads 1": (["--threads", "1"], {}),
     "passive wait": (["--threads", str(CORES)], {"OMP_WAIT_POLICY": "PASSIVE"}),
@@ -29,34 +32,51 @@ SETTINGS = {
 SPIN = "while True: pass"
 
 
-def run(steps: int, flags: list[str], env: dict[str, str], copies: int = 1) -> float:
-    """Seconds until ``copies`` concurrent runs of the job have all finished."""
+CONDITIONS = {  # name: (start delays of the runs in seconds, a busy process beside them)
+    "alone": ([0.0], False),
+    "beside a busy process": ([0.0], True),
+    "two runs at once": ([0.0, 0.0], False),
+    "a run joining one at 10 s": ([0.0, 10.0], False),
+}
+
+
+def run(steps: int, flags: list[str], env: dict[str, str], delays: list[float]) -> float:
+    """The longest wall time, each from its own start, of runs of the job started ``delays`` seconds in."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "actorcritic", "train", "--total-steps", str(steps), "--learning-starts", "1000",
                "--eval-interval", "0", "--eval-episodes", "1", "--no-progress", *flags]  # fmt: skip
-        started = time.perf_counter()
-        procs = [
-            subprocess.Popen([*cmd, "--run-dir", f"{tmp}/run{i}"], env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-            for i in range(copies)
-        ]
-        for p in procs:
-            if p.wait() != 0:
-                raise RuntimeError(f"{' '.join(cmd)} failed")
-        return time.perf_counter() - started
+        t0 = time.perf_counter()
+        procs, starts = [], []
+        for i, delay in enumerate(delays):
+            time.sleep(max(0.0, t0 + delay - time.perf_counter()))
+            starts.append(time.perf_counter())
+            procs.append(subprocess.Popen([*cmd, "--run-dir", f"{tmp}/run{i}"], env={**os.environ, **env},
+                                          stdout=subprocess.DEVNULL))  # fmt: skip
+        ends = [0.0] * len(procs)
+        while not all(ends):
+            for i, p in enumerate(procs):
+                if not ends[i] and p.poll() is not None:
+                    if p.returncode != 0:
+                        raise RuntimeError(f"{' '.join(cmd)} failed")
+                    ends[i] = time.perf_counter()
+            time.sleep(0.05)
+        return max(end - start for start, end in zip(starts, ends, strict=True))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     args = parser.parse_args()
     times: dict[tuple[str, str], list[float]] = {}
     for r in range(args.repeats):
-        for condition in ("alone", "beside a busy process", "two runs at once"):
-            for name, (flags, env) in SETTINGS.items():
-                spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if condition.startswith("beside") else None
+        for condition, (delays, busy) in CONDITIONS.items():
+            for name in args.settings:
+                flags, env = SETTINGS[name]
+                spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if busy else None
                 try:
-                    seconds = run(args.steps, flags, env, copies=2 if condition.startswith("two") else 1)
+                    seconds = run(args.steps, flags, env, delays)
                 finally:
                     if spinner is not None:
                         spinner.kill()
@@ -65,11 +85,13 @@ def main() -> None:
                 print(f"repeat {r}: {condition:24} {name:14} {seconds:6.1f} s", flush=True)
     print(f"\nDDPG on Pendulum-v1, {args.steps} env steps (1000 random, then one update per step), {os.cpu_count()} cores; "
           f"medians of {args.repeats} interleaved repeats, wall seconds")  # fmt: skip
-    names = list(SETTINGS)
-    print(f"{'condition':26}" + "".join(f"{n:>15}" for n in names))
-    for condition in ("alone", "beside a busy process", "two runs at once"):
+    names = args.settings
+    print(f"{'condition':28}" + "".join(f"{n:>22}" for n in names))
+    for condition in CONDITIONS:
         row = [statistics.median(times[(condition, n)]) for n in names]
-        print(f"{condition:26}" + "".join(f"{t:15.1f}" for t in row))
+        alone = [statistics.median(times[("alone", n)]) for n in names]
+        print(f"{condition:28}" + "".join(f"{t:10.1f} s ({a / t:4.0%} speed)" for t, a in zip(row, alone, strict=True)))
+    print("speed: the setting's speed alone over its speed in the condition (100%: no slower than alone)")
 
 
 if __name__ == "__main__":

@@ -388,10 +388,22 @@ def test_resume_finishes_a_run_killed_after_its_last_checkpoint(tmp_path, capsys
     assert code == 0 and "nothing to do" in out
 
 
-@pytest.mark.parametrize(("flags", "threads"), [((), 1), (("--threads", "2"), 2)])
-def test_train_runs_torch_on_one_thread_unless_asked(tmp_path, capsys, flags, threads):
+def test_train_follows_the_load_unless_threads_are_given(tmp_path, capsys, monkeypatch):
+    import actorcritic.cli as cli
+
+    made = []
+
+    class Recording(cli.AutoThreads):
+        def __init__(self):
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(cli, "AutoThreads", Recording)
     torch.set_num_threads(3)  # whatever the process had before: the command sets its own
-    code, _, _ = run_cli(capsys, "train", "--total-steps", "60", "--learning-starts", "50", "--eval-interval", "0",
-                         "--eval-episodes", "1", "--run-dir", tmp_path / "run", "--no-progress", *flags)  # fmt: skip
-    assert code == 0
-    assert torch.get_num_threads() == threads
+    flags = ("--total-steps", "60", "--learning-starts", "50", "--eval-interval", "0", "--eval-episodes", "1",
+             "--no-progress")  # fmt: skip
+    code, _, _ = run_cli(capsys, "train", *flags, "--run-dir", tmp_path / "auto")
+    assert code == 0 and len(made) == 1
+    assert made[0].history[0] == (0.0, 1)  # auto (the default) starts on one thread, then follows the load
+    code, _, _ = run_cli(capsys, "train", *flags, "--run-dir", tmp_path / "two", "--threads", "2")
+    assert code == 0 and len(made) == 1 and torch.get_num_threads() == 2

@@ -6,10 +6,16 @@ import pytest
 from torch._dynamo.utils import counters
 
 from actorcritic import DDPG, SAC, TD3
+from actorcritic.algos.off_policy import bf16_supported
 from actorcritic.runtime.state import load_state_dict, state_dict
 
+NO_BF16 = pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no native bfloat16 (AVX-512 BF16 or AMX)")
 
-@pytest.mark.parametrize(("cls", "precision"), [(DDPG, "float32"), (TD3, "float32"), (SAC, "float32"), (SAC, "bf16")])
+
+@pytest.mark.parametrize(
+    ("cls", "precision"),
+    [(DDPG, "float32"), (TD3, "float32"), (SAC, "float32"), pytest.param(SAC, "bf16", marks=NO_BF16)],
+)
 def test_no_recompiles_after_warm_up(cls, precision):
     cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=16, learning_starts=50, target_update_period=2,
                          precision=precision)  # fmt: skip

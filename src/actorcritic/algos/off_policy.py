@@ -95,11 +95,11 @@ class OffPolicyLearner:
         # The networks' attributes are never guarded; asserts on input sizes repeat what the guards checked.
         options = {"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe, "size_asserts": False}
         compiled = torch.compile(own, dynamic=False, fullgraph=True, options=options)
-        warm: set[tuple[bool, bool]] = set()  # branches called with every guard
+        warm: set[tuple[bool, bool, int]] = set()  # (branch, thread count) called with every guard
 
         def step(batch: Batch, noise: Any, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
-            if (update_actor, update_targets) not in warm:
-                warm.add((update_actor, update_targets))
+            if (key := (update_actor, update_targets, torch.get_num_threads())) not in warm:
+                warm.add(key)  # dynamo guards the thread count too: a new count has a graph of its own
                 return compiled(batch, noise, update_actor, update_targets)
             with torch.compiler.set_stance(skip_guard_eval_unsafe=True):
                 return compiled(batch, noise, update_actor, update_targets)

@@ -26,8 +26,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-import numba
-import torch
 import tyro
 
 from actorcritic.agents import agent_class, load, restart
@@ -40,11 +38,13 @@ from actorcritic.envs import TRAINING_DEFAULTS
 from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.experiments import sweep as sw
 from actorcritic.experiments.tune import tune
+from actorcritic.runtime.callbacks import Callback
 from actorcritic.runtime.checkpoint import LATEST, resolve_checkpoint
 from actorcritic.runtime.evaluation import evaluate_multi_agent
 from actorcritic.runtime.export import export_policy
 from actorcritic.runtime.plots import plot_compare, plot_run
 from actorcritic.runtime.run_dir import CONFIG, SUMMARY, default_run_dir
+from actorcritic.runtime.threads import AutoThreads, set_threads
 from actorcritic.runtime.video import record_video
 
 C = TypeVar("C")
@@ -78,10 +78,11 @@ class TrainArgs(Generic[C]):
     """A .toml, .yaml or .json file of settings; flags given on the command line override it."""
     device: str = "cpu"
     """Torch device: cpu or cuda."""
-    threads: int = 1
-    """Torch CPU threads. 1 keeps a run's speed when other work shares the cores (with torch's default of
-    one per core, a run beside one busy process took 2.7x as long, two runs at once 9.8x: bench/threads.py);
-    more pay only for large networks or seed groups on an otherwise idle machine."""
+    threads: int | Literal["auto"] = "auto"
+    """Torch CPU threads. auto: the cores no other process is using, re-read every second, so a run uses
+    every core of an idle machine and drops to fewer as soon as other work shares them (with one thread per
+    core regardless, a run beside one busy process took 3x as long, two runs at once 5x: bench/threads.py).
+    A number fixes the count."""
     compile: bool = False
     """Off-policy algorithms: run the update through torch.compile (the first updates take a while to compile)."""
     progress: bool = True
@@ -99,8 +100,7 @@ class TrainArgs(Generic[C]):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.seeds < 1:
             raise UserError(f"seeds must be >= 1, got {self.seeds}")
-        if self.threads < 1:
-            raise UserError(f"threads must be >= 1, got {self.threads}")
+        _check_threads(self.threads)
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,8 @@ class ResumeArgs:
     """Checkpoint interval (default: the run's original one)."""
     device: str = "cpu"
     """Torch device."""
-    threads: int = 1
-    """Torch CPU threads (1: see `actorcritic train --help`)."""
+    threads: int | Literal["auto"] = "auto"
+    """Torch CPU threads (auto: see `actorcritic train --help`)."""
     compile: bool = False
     """Run the update through torch.compile."""
     progress: bool = True
@@ -244,7 +244,7 @@ def cmd_train(args: list[str]) -> int:
     default = args_cls(algo_config=base_config, **train_values)
     parsed: TrainArgs = parse(args_cls[cls.config_cls], args, f"actorcritic train {algo}", default)
 
-    _set_threads(parsed.threads)
+    governor = _set_threads(parsed.threads)
     _connect_ray(parsed.backend, parsed.ray_address, _TRAIN_HINT)
     seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
     run_dir: Any = parsed.run_dir or [default_run_dir(parsed.env, algo, s) for s in seeds]
@@ -256,7 +256,7 @@ def cmd_train(args: list[str]) -> int:
     print(
         f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} -> {where}"
     )
-    _train_and_report(agent, parsed.total_steps, parsed.progress)
+    _train_and_report(agent, parsed.total_steps, parsed.progress, governor)
     return 0
 
 
@@ -266,7 +266,7 @@ def _seeds_text(seeds: list[int]) -> str:
 
 def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = parse(ResumeArgs, args, "actorcritic train --resume")
-    _set_threads(parsed.threads)
+    governor = _set_threads(parsed.threads)
     fresh = [p for p in parsed.resume if not (p / "checkpoints" / LATEST).exists() and (p / CONFIG).is_file()]
     if fresh and len(fresh) < len(parsed.resume):
         raise UserError(f"'{fresh[0]}' has no checkpoint yet and the others have: a group resumes from one step")
@@ -276,7 +276,7 @@ def cmd_resume(args: list[str]) -> int:
         total = parsed.total_steps if parsed.total_steps is not None else agent.clock.total_steps or 0
         print(f"restarting {agent.algo.upper()} on {agent.env_id} from step 0 -> {total} in "
               f"{', '.join(str(p) for p in parsed.resume)} (it stopped before its first checkpoint)")  # fmt: skip
-        _train_and_report(agent, total, parsed.progress)
+        _train_and_report(agent, total, parsed.progress, governor)
         return 0
     agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile)
     _connect_ray(getattr(agent.backend, "name", "local"), parsed.ray_address, _TRAIN_HINT)
@@ -290,12 +290,12 @@ def cmd_resume(args: list[str]) -> int:
         # Killed after its last checkpoint but before its end (final evaluation, plots, summary): finish it.
         agent.resume_in(parsed.resume, parsed.checkpoint_interval)
         print(f"finishing {where} at step {agent.global_step}")
-        _train_and_report(agent, 0, False)
+        _train_and_report(agent, 0, False, governor)
         return 0
     agent.resume_in(parsed.resume, parsed.checkpoint_interval)
     where = ", ".join(str(p) for p in parsed.resume)
     print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {where}")
-    _train_and_report(agent, total - agent.global_step, parsed.progress)
+    _train_and_report(agent, total - agent.global_step, parsed.progress, governor)
     return 0
 
 
@@ -314,18 +314,24 @@ def _connect_ray(backend: str, address: str | None, hint: str = "") -> None:
 _TRAIN_HINT = " (ddpg, td3, sac and a3c have it)"
 
 
-def _set_threads(threads: int) -> None:
-    if threads < 1:
-        raise UserError(f"threads must be >= 1, got {threads}")
-    torch.set_num_threads(threads)
-    # the swarm's neighbour search runs on numba's own threads: one thread means one for it too (two
-    # 100k-step swarm runs side by side took 550 s each with numba's default, 27 s with one thread)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+def _check_threads(threads: int | str) -> None:
+    if threads != "auto" and (not isinstance(threads, int) or threads < 1):
+        raise UserError(f"threads must be auto or >= 1, got {threads}")
 
 
-def _train_and_report(agent: Any, steps: int, progress: bool) -> None:
+def _set_threads(threads: int | str) -> list[Callback]:
+    """Fix the thread count, or (auto) start on one and return the callback that follows the machine's
+    load. Numba's threads for the swarm are set too, to one under auto (two 100k-step swarm runs side by
+    side took 550 s each with numba's default, 27 s with one thread)."""
+    _check_threads(threads)
+    governor = [AutoThreads()] if threads == "auto" else []  # up to torch's default: before it changes
+    set_threads(1 if threads == "auto" else int(threads))
+    return governor
+
+
+def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Callback]) -> None:
     try:
-        agent.learn(steps, progress=progress)
+        agent.learn(steps, progress=progress, callbacks=callbacks)
     finally:
         try:
             agent.close()

@@ -1,0 +1,105 @@
+"""``--threads auto`` (``AutoThreads``): torch gets the cores other processes leave free, re-read as the run
+goes; the counts it moves between give the same updates, eager and compiled."""
+
+import os
+
+import pytest
+import torch
+from torch._dynamo.utils import counters
+
+from actorcritic import TD3
+from actorcritic.runtime.callbacks import RunState
+from actorcritic.runtime.threads import AutoThreads, busy_seconds
+
+
+class FakeMachine:
+    """A machine of ``cores`` cores whose other processes use ``others`` cores, and this process ``own``."""
+
+    def __init__(self, cores: int):
+        self.cores, self.others, self.own = cores, 0.0, 1.0
+        self.t = self.busy = self.cpu = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        self.cpu += self.own * seconds
+        self.busy += (self.own + self.others) * seconds
+
+    def governor(self, **kwargs) -> AutoThreads:
+        return AutoThreads(max_threads=self.cores, cores=list(range(self.cores)), clock=lambda: self.t,
+                           cpu_clock=lambda: self.cpu, busy=lambda cores: self.busy, **kwargs)  # fmt: skip
+
+
+def start(gov: AutoThreads) -> None:
+    gov.on_training_start(RunState(agent=None, step=0, member=0, seed=0, run_dir=None))
+
+
+@pytest.mark.parametrize(
+    ("cores", "others", "threads"),
+    [(2, 0.0, 2), (2, 0.2, 2), (2, 1.0, 1), (2, 0.8, 1), (2, 2.0, 1), (16, 0.0, 16), (16, 4.0, 8), (16, 9.0, 1)],
+)
+def test_threads_are_the_cores_others_leave_free(cores, others, threads):
+    machine = FakeMachine(cores)
+    gov = machine.governor()
+    start(gov)
+    assert torch.get_num_threads() == 1  # it starts on one
+    machine.others = others
+    machine.advance(1.0)
+    assert gov.update() == threads == torch.get_num_threads()
+
+
+def test_it_follows_the_load_as_it_changes():
+    machine = FakeMachine(2)
+    gov = machine.governor(interval=1.0)
+    start(gov)
+    run_state = RunState(agent=None, step=0, member=0, seed=0, run_dir=None)
+    for others, expected in [(0.0, 2), (1.0, 1), (1.0, 1), (0.0, 2)]:
+        machine.others = others
+        machine.advance(0.5)
+        gov.on_step(run_state)  # not yet: half an interval
+        machine.advance(0.5)
+        gov.on_step(run_state)
+        assert gov.threads == expected == torch.get_num_threads()
+    assert [n for _, n in gov.history] == [1, 2, 1, 2]
+
+
+def test_without_proc_stat_it_stays_on_one_thread(tmp_path):
+    assert busy_seconds([0], stat=tmp_path / "missing") is None
+    machine = FakeMachine(2)
+    gov = machine.governor()
+    gov.busy = lambda cores: None
+    start(gov)
+    machine.advance(2.0)
+    assert gov.update() == 1 == torch.get_num_threads()
+
+
+def test_busy_seconds_reads_the_given_cores():
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("no /proc/stat")
+    assert busy_seconds([0]) > 0.0
+    assert busy_seconds([0, 10_000]) == busy_seconds([0])  # a core the machine lacks adds nothing
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_thread_counts_give_the_same_updates(compile):
+    """A run that changes its thread count mid-way (as auto does) matches one that never did, to float
+    rounding (identical bits on the development machine); compiled, each count has its graph and no
+    count's graph is built twice."""
+
+    def trained(counts: list[int]) -> list[torch.Tensor]:
+        cfg = TD3.config_cls(hidden_sizes=(32, 32), batch_size=32, learning_starts=50)
+        agent = TD3("Pendulum-v1", cfg, seed=0, compile=compile)
+        agent.trainer.start()
+        for _ in range(60):
+            agent.trainer.gather()
+        for n in counts:
+            torch.set_num_threads(n)
+            agent.trainer.train(10)
+        params = [p.detach().clone() for m in (agent.learner.actor, agent.learner.critic) for p in m.parameters()]
+        agent.close()
+        return params
+
+    counters.clear()
+    switching = trained([1, 2, 1, 2])
+    assert counters["stats"].get("unique_graphs", 0) <= (4 if compile else 0)  # 2 branches x 2 counts
+    for a, b in zip(trained([1, 1, 1, 1]), switching, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
