@@ -1,6 +1,6 @@
 """The default ``actorcritic train`` job as a whole process, today against an earlier commit, side by side.
 
-    python bench/end_to_end.py [--baseline 4dbf3eb] [--sides "" "--compile" "--compile --threads 2"] [--repeats 5]
+    python bench/end_to_end.py [--baseline 4dbf3eb] [--sides "" " --threads 1" " --compile"] [--repeats 5]
 
 Every side runs the default job (``actorcritic train`` with no options but ``--run-dir``, ``--no-progress``
 and ``--seed``; DDPG on Pendulum-v1 for 10k steps with its evaluations) in a fresh process: the baseline
@@ -9,6 +9,7 @@ environment's packages), each other side from this checkout with its extra optio
 r on every side, sides interleaved, so five repeats give both the wall times (medians) and each side's
 steps to the target over seeds 0-4, read from its ``summary.json``: the check that learning did not
 change. Each compiled side runs once untimed first, so every timed run finds the compile cache warm.
+A side's options start with a space, so that argparse does not read them as its own.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run(source: Path, flags: list[str], run_dir: Path) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", default="4dbf3eb", help="git ref of the baseline (default: before issue 17)")
-    parser.add_argument("--sides", nargs="+", default=["", "--compile", "--compile --threads 2"],
+    parser.add_argument("--sides", nargs="+", default=["", "--threads 1", "--compile"],
                         help="this checkout's sides: extra options of each ('' is the default job)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()

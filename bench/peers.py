@@ -9,7 +9,7 @@ those steps), so start-up, imports, JIT or torch.compile compilation and the fin
 it. Before timing, each compiled side runs once untimed, so that every timed run finds the compile cache
 warm. The whole command's wall time is shown too. Sides are interleaved, repeats too; medians.
 
-    python bench/peers.py [--algos ddpg td3 sac] [--sides ...] [--steps 4000] [--from-step 2000] [--repeats 3] [--threads 2]
+    python bench/peers.py [--algos ddpg td3 sac] [--sides ...] [--steps 4000] [--from-step 2000] [--repeats 3] [--threads auto]
 
 Needs the [bench] extra: pip install -e ".[bench]" (SB3, SBX). A side whose library is missing is skipped.
 """
@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from actorcritic.algos.off_policy import bf16_supported
 
 PEER = """
 import sys, time
@@ -61,7 +63,7 @@ def timed(cmd: list[str], run_dir: str | None, first: int) -> tuple[float, float
     return seconds, 1e3 * (rows[last] - rows[first]) / (last - first)
 
 
-def command(side: str, algo: str, steps: int, starts: int, first: int, threads: int, run_dir: str) -> list[str]:
+def command(side: str, algo: str, steps: int, starts: int, first: int, threads: str, run_dir: str) -> list[str]:
     if side.startswith("ours"):
         return [sys.executable, "-m", "actorcritic", "train", algo, "--batch-size", "256", "--hidden-sizes", "256",
                 "256", "--total-steps", str(steps), "--learning-starts", str(starts), "--eval-interval", "0",
@@ -89,17 +91,22 @@ def main() -> None:
     parser.add_argument("--from-step", type=int, default=2_000, help="the rate is measured from this env step on")
     parser.add_argument("--learning-starts", type=int, default=1_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2, help="ours: torch threads (SB3 and SBX use every core)")
+    parser.add_argument(
+        "--threads", default="auto", help="ours: torch threads, auto (the default) or N (SB3 and SBX use every core)"
+    )
     args = parser.parse_args()
     if not args.learning_starts < args.from_step < args.steps or args.from_step % 1000 or args.steps % 1000:
         parser.error(
             "need --learning-starts < --from-step < --steps, the two steps multiples of 1000 (ours logs every 1000)"
         )
-    sides = [s for s in args.sides if SIDES[s] is None or importlib.util.find_spec(SIDES[s])]
+    if "bf16" in " ".join(args.sides) and not bf16_supported("cpu"):  # the default list: left out with a note
+        print("no native bfloat16 on this CPU (AVX-512 BF16 or AMX): the bf16 side is left out")
+    sides = [s for s in args.sides if (SIDES[s] is None or importlib.util.find_spec(SIDES[s]))
+             and ("bf16" not in s or bf16_supported("cpu"))]  # fmt: skip
     peers = [s for s in sides if SIDES[s] is not None]
     print(f"Pendulum-v1, 256-256, batch 256, {args.learning_starts} random steps then one update per env step; "
           f"ms per env step between env steps {args.from_step} and {args.steps} inside each run; whole command s; "
-          f"ours on {args.threads} threads; medians of {args.repeats} interleaved repeats")  # fmt: skip
+          f"ours with --threads {args.threads}; medians of {args.repeats} interleaved repeats")  # fmt: skip
     print(f"{'algo':6}" + "".join(f"{s + ' ms':>23}" for s in sides) + "".join(f"{s + '/ours':>14}" for s in peers)
           + "".join(f" {s + ' s':>17}" for s in sides))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@ per seed; units run two at a time with one thread each, ours and SB3 interleaved
 machine alike. Each finished unit is saved (``runs/suite/<job>/``); stop with Ctrl-C and run the same
 command again to go on (ours resumes from its checkpoints, an unfinished SB3 seed starts over).
 
-    python bench/suite.py run [--jobs pendulum-ddpg ...] [--workers 2] [--runs runs/suite]
+    python bench/suite.py run [--jobs pendulum-ddpg ...] [--workers 2] [--runs runs/suite] [--precision auto]
     python bench/suite.py run --jobs pendulum-sac --seeds 2 --steps 2000 --runs /tmp/s --data /tmp/s/data  # a smoke test
     python bench/suite.py report [--data docs/data/suite] [--figure docs/images/suite.png]
 
@@ -438,6 +438,8 @@ def main() -> None:
     p_run.add_argument("--steps", type=int, help="override every job's budget, eval interval steps/5 (a smoke test)")
     p_run.add_argument("--runs", type=Path, default=Path("runs/suite"))
     p_run.add_argument("--data", type=Path, default=Path("docs/data/suite"))
+    p_run.add_argument("--precision", choices=["auto", "bf16", "float32"], default="auto",
+                       help="ours' update: auto is bf16 where the CPU has it (AVX-512 BF16 or AMX), else float32")  # fmt: skip
     p_report = sub.add_parser("report")
     p_report.add_argument("--data", type=Path, default=Path("docs/data/suite"))
     p_report.add_argument("--figure", type=Path, default=Path("docs/images/suite.png"))
@@ -448,7 +450,15 @@ def main() -> None:
     p_unit.add_argument("out", type=Path)
     args = parser.parse_args()
     if args.command == "run":
-        jobs = {name: JOBS[name] for name in args.jobs}
+        from actorcritic.algos.off_policy import bf16_supported
+
+        if args.precision == "bf16" and not bf16_supported("cpu"):
+            print("error: --precision bf16: this CPU has no native bfloat16 (AVX-512 BF16 or AMX); use float32",
+                  file=sys.stderr)  # fmt: skip
+            sys.exit(2)
+        precision = args.precision if args.precision != "auto" else "bf16" if bf16_supported("cpu") else "float32"
+        print(f"ours' update runs in {precision}")
+        jobs = {name: replace(JOBS[name], precision=precision) for name in args.jobs}
         if args.seeds:
             jobs = {name: replace(job, seeds=args.seeds) for name, job in jobs.items()}
         if args.steps:

@@ -27,6 +27,7 @@ import torch
 from _warm import warm_agent
 
 from actorcritic import ALGOS
+from actorcritic.algos.off_policy import bf16_supported
 
 OBS, ACT, HIDDEN, BATCH = 3, 1, 256, 256  # Pendulum-v1, 256-256 MLPs, batch 256
 
@@ -105,11 +106,12 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
+    bf16 = bf16_supported("cpu")  # elsewhere the bf16 columns stay empty
     rows = []
     for algo in args.algos:
         sides = {
             (precision, compile): our_update(algo, compile, precision)
-            for precision in ("float32", "bf16")
+            for precision in ("float32", "bf16")[: 2 if bf16 else 1]
             for compile in (False, True)
         }
         for (_, compile), (update, _) in sides.items():
@@ -117,14 +119,15 @@ def main() -> None:
                 update()  # compile before timing
         sb3 = sb3_update(algo, args.updates)
         products = required_products(algo)
-        times: dict = {side: [] for side in [*sides, "SB3", "floor", "floor bf16"]}
+        times: dict = {side: [] for side in [*sides, ("bf16", False), ("bf16", True), "SB3", "floor", "floor bf16"]}
         for _ in range(args.repeats):
             for side, (update, _) in sides.items():
                 times[side].append(time_per_call(update, args.updates))
             if sb3 is not None:
                 times["SB3"].append(time_per_call(sb3, 1) / args.updates)
             times["floor"].append(floor_seconds(products))
-            times["floor bf16"].append(floor_seconds(products, dtype=torch.bfloat16))
+            if bf16:
+                times["floor bf16"].append(floor_seconds(products, dtype=torch.bfloat16))
         ms = {side: statistics.median(t) * 1e3 if t else None for side, t in times.items()}
         mflop = sum(2 * m * k * n for m, k, n in products) / 1e6
         rows.append((algo, ms, len(products), mflop))
@@ -140,11 +143,22 @@ def main() -> None:
           f"{'floor':>8}{'bf16 floor':>11}{'% eager':>9}{'% comp':>8}{'% bf16':>8}{'% bf16c':>9}{'products':>10}{'MFLOP':>7}")  # fmt: skip
     for algo, ms, n_products, mflop in rows:
         ours = [ms["float32", False], ms["float32", True], ms["bf16", False], ms["bf16", True]]
-        sb3_txt = f"{ms['SB3']:8.2f}{ms['SB3'] / min(ours):9.2f}x" if ms["SB3"] else f"{'-':>8}{'-':>10}"
+        best = min(t for t in ours if t is not None)
+        sb3_txt = f"{ms['SB3']:8.2f}{ms['SB3'] / best:9.2f}x" if ms["SB3"] else f"{'-':>8}{'-':>10}"
         floors = [ms["floor"]] * 2 + [ms["floor bf16"]] * 2
-        print(f"{algo:6}{ours[0]:8.2f}{ours[1]:10.2f}{ours[2]:8.2f}{ours[3]:10.2f}{sb3_txt}{ms['floor']:8.2f}"
-              f"{ms['floor bf16']:11.2f}" + "".join(f"{100 * f / t:{w}.0f}%" for f, t, w in zip(floors, ours, (8, 7, 7, 8), strict=True))
+
+        def num(x: float | None, width: int) -> str:
+            return f"{x:{width}.2f}" if x is not None else f"{'-':>{width}}"
+
+        def pct(f: float | None, t: float | None, width: int) -> str:
+            return f"{100 * f / t:{width}.0f}%" if f is not None and t is not None else f"{'-':>{width + 1}}"
+
+        print(f"{algo:6}{num(ours[0], 8)}{num(ours[1], 10)}{num(ours[2], 8)}{num(ours[3], 10)}{sb3_txt}"
+              f"{num(ms['floor'], 8)}{num(ms['floor bf16'], 11)}"
+              + "".join(pct(f, t, w) for f, t, w in zip(floors, ours, (8, 7, 7, 8), strict=True))
               + f"{n_products:10d}{mflop:7.0f}")  # fmt: skip
+    if not bf16:
+        print("bf16 columns empty: this CPU has no native bfloat16 (AVX-512 BF16 or AMX)")
     if any(r[1]["SB3"] is None for r in rows):
         print('SB3 not installed: pip install -e ".[bench]" for the comparison')
     print(

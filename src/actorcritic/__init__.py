@@ -6,6 +6,7 @@ from actorcritic.backends.a3c import A3CWorker
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.runtime.callbacks import Callback, RunState, SaveEvery, StopAtTarget, StopOnNoImprovement
+from actorcritic.runtime.threads import AutoThreads
 
 __all__ = [
     "A2C",
@@ -19,6 +20,7 @@ __all__ = [
     "A2CConfig",
     "A3CConfig",
     "A3CWorker",
+    "AutoThreads",
     "Callback",
     "DDPGConfig",
     "PPOConfig",
