@@ -146,9 +146,14 @@ class Adam(torch.optim.Adam):
         torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)  # m <- beta1 m + (1 - beta1) g
         torch._foreach_mul_(exp_avg_sqs, beta2)  # v <- beta2 v + (1 - beta2) g^2
         torch._foreach_addcmul_(exp_avg_sqs, grads, grads, value=1 - beta2)
-        step = steps[0]
-        denom = torch._foreach_div(torch._foreach_sqrt(exp_avg_sqs), (1 - beta2**step).sqrt())
+        # The bias corrections, reduced over the parameters' (equal) step counts: a reduction is computed
+        # once, where inductor would inline a scalar expression into every parameter's loop, a pow per 8
+        # floats (that made the compiled step 3x slower than torch's fused kernel).
+        t = torch.stack(steps)
+        correction2 = (1 - beta2**t).sqrt().amax()  # sqrt(1 - beta2^t)
+        step_size = (-lr / (1 - beta1**t)).amax()  # -lr / (1 - beta1^t)
+        denom = torch._foreach_div(torch._foreach_sqrt(exp_avg_sqs), correction2)
         torch._foreach_add_(denom, eps)
         moves = torch._foreach_div(exp_avgs, denom)
-        torch._foreach_mul_(moves, -lr / (1 - beta1**step))
+        torch._foreach_mul_(moves, step_size)
         torch._foreach_add_(self.params, moves)
