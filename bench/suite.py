@@ -114,13 +114,13 @@ def train_sb3(job: Job, seed: int, out: Path) -> None:
     model = sb3_model(job.algo, env, seed=seed, learning_starts=job.learning_starts, lr=job.lr, **kwargs)
     curve: list[tuple[int, float]] = []
 
-    def act(obs: np.ndarray) -> np.ndarray:
-        return model.predict(obs, deterministic=True)[0]
+    def act(obs: np.ndarray) -> np.ndarray:  # [1, K, obs_dim] -> [1, K, action_dim]
+        return model.predict(obs.reshape(-1, obs.shape[-1]), deterministic=True)[0].reshape(*obs.shape[:-1], -1)
 
     class Evaluate(BaseCallback):
         def _on_step(self) -> bool:
             if self.num_timesteps % job.eval_interval == 0:
-                result = evaluate_policies([eval_env], act, job.eval_episodes, [seed], round_id=self.num_timesteps)[0]
+                result = evaluate_policies([[eval_env]], act, job.eval_episodes, [seed], round_id=self.num_timesteps)[0]
                 curve.append((self.num_timesteps, result.mean_return))
             return True
 

@@ -123,7 +123,7 @@ def test_reinforce_learns_from_whole_episodes_only():
 @pytest.mark.parametrize("env, shape", [("CartPole-v1", ()), ("Pendulum-v1", (1,))])
 def test_api_acts_in_the_env_action_space(env, shape):
     agent = A2C(env, A2CConfig(**SMALL, num_envs=2), seed=0).learn(100)
-    space = agent.members[0].eval_env.action_space if agent.members[0].eval_env else None
+    space = agent.members[0].eval_envs[0].action_space if agent.members[0].eval_envs else None
     obs = np.zeros((5, agent.obs_dim), dtype=np.float32)
     actions = agent.act(obs)
     assert actions.shape == (5, *shape)

@@ -49,8 +49,8 @@ def test_pendulum_gif_has_one_frame_per_step(tmp_path, capsys):
     needs_video("pygame")
     agent = DDPG("Pendulum-v1", DDPGConfig(**OFF, eval_interval=100), seed=0, env_kwargs={"max_episode_steps": 20})
     agent.learn(100)  # its evaluations made an eval env that does not render; the video makes its own
-    kept = agent.members[0].eval_env
     lengths = agent.evaluate(2, round_id=-1, seed=7).lengths  # the episodes the video shows
+    kept = list(agent.members[0].eval_envs)
     assert lengths == [20, 20]
     capsys.readouterr()
 
@@ -63,7 +63,7 @@ def test_pendulum_gif_has_one_frame_per_step(tmp_path, capsys):
     assert len(frames) == sum(lengths) == 40
     assert frames.shape[1:] == frame_shape("Pendulum-v1") == (500, 500, 3)
     assert durations == [50] * 40  # 1000 / fps ms each
-    assert agent.members[0].eval_env is kept  # the agent's own eval env is back
+    assert agent.members[0].eval_envs == kept  # the agent's own eval envs are back
     agent.close()
 
 
@@ -140,7 +140,7 @@ def test_env_without_frames_is_a_user_error_and_leaves_nothing(tmp_path):
     with pytest.raises(UserError, match="cannot render"):
         record_video(agent, tmp_path / "video.gif")
     assert list(tmp_path.iterdir()) == []
-    assert agent.members[0].eval_env is None
+    assert agent.members[0].eval_envs == []
 
 
 def test_bad_counts(tmp_path):

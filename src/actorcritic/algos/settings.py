@@ -42,7 +42,7 @@ class AgentConfig:
     eval_interval: int = 1000
     """Evaluate the deterministic policy every this many env steps (0: only at the end)."""
     eval_episodes: int = 10
-    """Episodes per evaluation."""
+    """Episodes per evaluation, each seeded by its number, up to 16 at a time on envs of their own."""
     target_return: float | None = None
     """Mean eval return that counts as solved (None: the env's reward_threshold, if known)."""
     stop_at_target: bool = False

@@ -35,7 +35,7 @@ from actorcritic.runtime.callbacks import Callback
 from actorcritic.runtime.clock import Clock
 from actorcritic.runtime.collectors import EpisodeCollector, RolloutCollector, StepCollector, make_noise
 from actorcritic.runtime.envs import EnvRunner, probe_env
-from actorcritic.runtime.evaluation import EvalResult, evaluate_multi_agent, evaluate_policies
+from actorcritic.runtime.evaluation import EVAL_ENVS, EvalResult, close_envs, evaluate_multi_agent, evaluate_policies
 from actorcritic.runtime.members import Member
 from actorcritic.runtime.metrics import MetricSums
 from actorcritic.runtime.run_dir import member_run_dirs
@@ -193,20 +193,24 @@ class Agent:
 
     def evaluate_members(self, episodes: int | None = None, round_id: int | None = None, on_frame=None,
                          seed: int | None = None) -> list[EvalResult]:  # fmt: skip
-        """Every member's deterministic policy on its own eval env, all members stepping together."""
-        for m in self.members:
-            if on_frame is not None and m.eval_env is not None and m.eval_env.render_mode != "rgb_array":
-                m.eval_env.close()  # made without frames (an evaluation during training): make one that renders
-                m.eval_env = None
-            if m.eval_env is None:
-                m.eval_env = make_env(self.env_id, render_mode="rgb_array" if on_frame else None, **self.env_kwargs)
-        seeds = [m.seed for m in self.members] if seed is None else [seed] * self.num_members
+        """Every member's deterministic policy on its own eval envs, all members stepping together: up to
+        ``EVAL_ENVS`` episodes of each at a time (one, for frames), each seeded by its number."""
         round_id = self.clock.global_step if round_id is None else round_id
         episodes = episodes or self.config.eval_episodes
-        if self.env.agents is not None:
-            env, names = self.members[0].eval_env, self.env.env_metric_names
+        multi_agent = self.env.agents is not None  # one vector env, its agents' episodes start and end together
+        k = 1 if on_frame is not None or multi_agent else max(1, min(episodes, EVAL_ENVS))
+        for m in self.members:
+            if on_frame is not None and m.eval_envs and m.eval_envs[0].render_mode != "rgb_array":
+                close_envs(m.eval_envs)  # made without frames (an evaluation during training): make one that renders
+            while len(m.eval_envs) < k:
+                m.eval_envs.append(
+                    make_env(self.env_id, render_mode="rgb_array" if on_frame else None, **self.env_kwargs)
+                )
+        seeds = [m.seed for m in self.members] if seed is None else [seed] * self.num_members
+        if multi_agent:
+            env, names = self.members[0].eval_envs[0], self.env.env_metric_names
             return [evaluate_multi_agent(env, self.act, episodes, seeds[0], round_id, names, on_frame)]
-        return evaluate_policies([m.eval_env for m in self.members], self.act, episodes, seeds, round_id, on_frame)
+        return evaluate_policies([m.eval_envs[:k] for m in self.members], self.act, episodes, seeds, round_id, on_frame)
 
     # ----------------------------------------------------------------- training
     def learn(self, steps: int, progress: bool = False, callbacks: Sequence[Callback] = ()) -> Agent:
@@ -229,9 +233,7 @@ class Agent:
         self.trainer.stop()
         self.runner.close()
         for m in self.members:
-            if m.eval_env is not None:
-                m.eval_env.close()
-                m.eval_env = None
+            close_envs(m.eval_envs)
             if m.logger is not None:
                 m.logger.close()
                 m.logger = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -9,6 +10,9 @@ import gymnasium as gym
 import numpy as np
 
 from actorcritic.core.seeding import Stream, stream_seed
+
+EVAL_ENVS = 16
+"""At most this many of a policy's evaluation episodes run at a time, each on its own env."""
 
 
 @dataclass(frozen=True)
@@ -43,44 +47,62 @@ class EvalResult:
         }
 
 
+def close_envs(envs: list[gym.Env]) -> None:
+    """Close every env of ``envs`` and empty it."""
+    for env in envs:
+        env.close()
+    envs.clear()
+
+
 def evaluate_policies(
-    envs: Sequence[gym.Env],
+    envs: Sequence[Sequence[gym.Env]],
     act: Callable[[np.ndarray], np.ndarray],
     episodes: int,
     seeds: Sequence[int],
     round_id: int = 0,
     on_frame: Callable[[np.ndarray], None] | None = None,
 ) -> list[EvalResult]:
-    """Evaluate several policies at once, policy m on ``envs[m]``: ``act`` maps observations [M, obs_dim]
-    to env actions [M, action_dim], so all policies run in one batched forward pass per step.
+    """Evaluate several policies at once, policy m on its envs ``envs[m]``, as many of its episodes at a
+    time as it has envs: ``act`` maps observations [M, K, obs_dim] to env actions [M, K, action_dim], so
+    every policy acts on every env in one batched forward pass per step.
 
     Episode i of round ``round_id`` of policy m is reset with a seed derived from (seeds[m], round_id, i),
-    so an evaluation gives the same numbers whether or not the run was interrupted and resumed, and
-    whichever other policies run beside it. ``on_frame`` receives the first env's rendered frames.
+    whichever env runs it, so an evaluation gives the same numbers however many envs run it, whether or
+    not the run was interrupted and resumed, and whichever other policies run beside it. ``on_frame``
+    receives the frames of the first env of the first policy (give each policy one env for a video).
     """
-    n = len(envs)
-    returns: list[list[float]] = [[] for _ in range(n)]
-    lengths: list[list[int]] = [[] for _ in range(n)]
-    total, length = [0.0] * n, [0] * n
-    obs = [envs[m].reset(seed=stream_seed(seeds[m], Stream.EVAL_EPISODE, round_id, 0))[0] for m in range(n)]
-    active = [episodes > 0] * n
-    while any(active):
-        actions = act(np.stack(obs))  # finished policies act too (one batched pass); they are not stepped
-        for m in (m for m in range(n) if active[m]):
-            obs[m], reward, terminated, truncated, _ = envs[m].step(actions[m])
-            total[m] += float(reward)
-            length[m] += 1
-            if on_frame is not None and m == 0:
-                on_frame(envs[m].render())
+    n, k = len(envs), max(1, min(len(envs[0]), episodes))  # no more envs than episodes
+    returns = [[0.0] * episodes for _ in range(n)]
+    lengths = [[0] * episodes for _ in range(n)]
+    running: list[list[int | None]] = [[None] * k for _ in range(n)]  # the episode each env runs (None: idle)
+    total, length = [[0.0] * k for _ in range(n)], [[0] * k for _ in range(n)]
+    obs: list[list[np.ndarray]] = [[np.empty(0)] * k for _ in range(n)]
+    started = [0] * n
+
+    def start(m: int, j: int) -> None:
+        """Env j of policy m starts that policy's next episode, if it has one left."""
+        i = started[m]
+        running[m][j] = i if i < episodes else None
+        if i < episodes:
+            started[m] += 1
+            obs[m][j] = envs[m][j].reset(seed=stream_seed(seeds[m], Stream.EVAL_EPISODE, round_id, i))[0]
+            total[m][j], length[m][j] = 0.0, 0
+
+    for m, j in itertools.product(range(n), range(k)):
+        start(m, j)
+    while any(i is not None for row in running for i in row):
+        actions = act(np.stack([np.stack(row) for row in obs]))  # idle envs act too (one batched pass), unstepped
+        for m, j in itertools.product(range(n), range(k)):
+            if (i := running[m][j]) is None:
+                continue
+            obs[m][j], reward, terminated, truncated, _ = envs[m][j].step(actions[m][j])
+            total[m][j] += float(reward)
+            length[m][j] += 1
+            if on_frame is not None and m == j == 0:
+                on_frame(envs[m][j].render())
             if terminated or truncated:
-                returns[m].append(total[m])
-                lengths[m].append(length[m])
-                total[m], length[m] = 0.0, 0
-                if len(returns[m]) == episodes:
-                    active[m] = False
-                else:
-                    seed = stream_seed(seeds[m], Stream.EVAL_EPISODE, round_id, len(returns[m]))
-                    obs[m] = envs[m].reset(seed=seed)[0]
+                returns[m][i], lengths[m][i] = total[m][j], length[m][j]
+                start(m, j)
     return [EvalResult(r, le) for r, le in zip(returns, lengths, strict=True)]
 
 

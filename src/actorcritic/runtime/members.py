@@ -29,7 +29,7 @@ class Member:
         self.generator = stream_generator(seed, Stream.POLICY, device=device)
         self.logger: Any = None
         self.resume_step: int | None = None  # rows a resumed run's logs keep
-        self.eval_env: Any = None
+        self.eval_envs: list[Any] = []  # made at its first evaluation
         self.episodes_done = 0
         self.recent_returns: deque[float] = deque(maxlen=20)
         self.recent_lengths: deque[int] = deque(maxlen=20)

@@ -23,6 +23,7 @@ import numpy as np
 
 from actorcritic.core.files import refuse_existing, write_new_file
 from actorcritic.errors import UserError
+from actorcritic.runtime.evaluation import close_envs
 
 if TYPE_CHECKING:
     from actorcritic.runtime.agent import Agent
@@ -65,9 +66,9 @@ def _evaluate_with_frames(agent: Agent, episodes: int, seed: int | None, write: 
 
     # Eval envs made earlier (by an evaluation during training) may not render; this one uses its own,
     # made with render_mode="rgb_array", and afterwards the agent's eval envs are the ones it had.
-    kept = [m.eval_env for m in agent.members]
+    kept = [m.eval_envs for m in agent.members]
     for m in agent.members:
-        m.eval_env = None
+        m.eval_envs = []
     # Frames are drawn off screen: no window, no sound. Without these, SDL (pygame) probes the desktop and
     # the audio server and prints its own "error: XDG_RUNTIME_DIR ..." lines on a headless machine.
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -79,10 +80,9 @@ def _evaluate_with_frames(agent: Agent, episodes: int, seed: int | None, write: 
     except NotImplementedError:  # gym.Env.render of an env that defines none
         raise UserError(f"env '{env_id}' cannot render frames (it defines no render())") from None
     finally:
-        for m, env in zip(agent.members, kept, strict=True):
-            if m.eval_env is not None:
-                m.eval_env.close()
-            m.eval_env = env
+        for m, envs in zip(agent.members, kept, strict=True):
+            close_envs(m.eval_envs)
+            m.eval_envs = envs
 
 
 @contextlib.contextmanager
