@@ -17,13 +17,20 @@ import pytest
 from actorcritic.cli import main
 
 SMALL = ["--learning-starts", "100", "--batch-size", "32", "--hidden-sizes", "16", "16", "--eval-interval", "500",
-         "--eval-episodes", "2", "--log-interval", "250", "--no-progress"]  # fmt: skip
+         "--eval-episodes", "2", "--log-interval", "250", "--no-progress", "--compile", "off"]  # fmt: skip
+
+
+def default_sigint() -> None:
+    """In the child: Ctrl-C's default action. A shell without job control starts a background job (say, this
+    suite run with `&`) with SIGINT ignored, children inherit that, and a run rightly leaves an ignored
+    signal ignored: the tests below would wait for a run that never stops."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def actorcritic(*args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "actorcritic", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, **kwargs)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_sigint, **kwargs)  # fmt: skip
 
 
 def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
