@@ -68,7 +68,7 @@ def command(side: str, algo: str, steps: int, starts: int, first: int, threads: 
         return [sys.executable, "-m", "actorcritic", "train", algo, "--batch-size", "256", "--hidden-sizes", "256",
                 "256", "--total-steps", str(steps), "--learning-starts", str(starts), "--eval-interval", "0",
                 "--eval-episodes", "1", "--run-dir", run_dir, "--no-progress", "--threads", str(threads),
-                *(["--compile"] if "compile" in side else []),
+                "--compile", "on" if "compile" in side else "off",
                 *(["--precision", "bf16"] if "bf16" in side else [])]  # fmt: skip
     return [
         sys.executable,

@@ -95,7 +95,7 @@ def ours_command(job: Job, seeds: list[int], run_dir: Path) -> list[str]:
             "--seeds", str(len(seeds)), "--total-steps", str(job.steps), "--run-dir", str(run_dir),
             "--eval-interval", str(job.eval_interval), "--eval-episodes", str(job.eval_episodes),
             "--learning-starts", str(job.learning_starts), *lrs, "--checkpoint-interval", str(job.eval_interval * 5),
-            "--precision", job.precision, *(["--compile"] if job.compile else []), "--threads", "1", "--no-progress"]  # fmt: skip
+            "--precision", job.precision, "--compile", "on" if job.compile else "off", "--threads", "1", "--no-progress"]  # fmt: skip
 
 
 def train_sb3(job: Job, seed: int, out: Path) -> None:

@@ -83,8 +83,10 @@ class TrainArgs(Generic[C]):
     every core of an idle machine and drops to fewer as soon as other work shares them (with one thread per
     core regardless, a run beside one busy process took 3x as long, two runs at once 5x: bench/threads.py).
     A number fixes the count."""
-    compile: bool = False
-    """Off-policy algorithms: run the update through torch.compile (the first updates take a while to compile)."""
+    compile: Literal["auto", "on", "off"] = "auto"
+    """Off-policy algorithms: run the update through torch.compile. auto: when the run makes enough updates
+    to pay back compiling them (4,000: the default 10k-step job does), which takes about 40 s the first time
+    and under 10 s once torch's compile cache holds it. --compile alone means on."""
     progress: bool = True
     """Show a progress bar."""
     backend: Literal["local", "ray"] = "local"
@@ -129,8 +131,8 @@ class ResumeArgs:
     """Torch device."""
     threads: int | Literal["auto"] = "auto"
     """Torch CPU threads (auto: see `actorcritic train --help`)."""
-    compile: bool = False
-    """Run the update through torch.compile."""
+    compile: Literal["auto", "on", "off"] = "auto"
+    """Run the update through torch.compile (auto: see `actorcritic train --help`)."""
     progress: bool = True
     """Show a progress bar."""
     ray_address: str | None = None
@@ -214,11 +216,24 @@ def parse_env_kwargs(text: str | dict | None) -> dict[str, Any]:
     return parse_key_values(split_list(text), "--env-kwargs")
 
 
+def _compile_flag(args: list[str]) -> list[str]:
+    """``--compile`` alone means ``--compile on``, as it did before ``auto`` became the default."""
+    out = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--compile" and (i + 1 == len(args) or args[i + 1] not in ("auto", "on", "off")):
+            out.append("on")
+    return out
+
+
 def cmd_train(args: list[str]) -> int:
+    args = _compile_flag(args)
     if "--resume" in args or any(a.startswith("--resume=") for a in args):
         return cmd_resume(args)
     file = _flag_value(args, "--config")
     file_data = load_config_file(file) if file else {}
+    if isinstance(file_data.get("compile"), bool):  # compile = true in a file
+        file_data["compile"] = "on" if file_data["compile"] else "off"
     if isinstance(file_data.get("env_kwargs"), dict):
         file_data["env_kwargs"] = ",".join(f"{k}={v!r}" for k, v in file_data["env_kwargs"].items())
     env = _flag_value(args, "--env") or str(file_data.get("env", "Pendulum-v1"))
@@ -250,13 +265,13 @@ def cmd_train(args: list[str]) -> int:
     run_dir: Any = parsed.run_dir or [default_run_dir(parsed.env, algo, s) for s in seeds]
     backend: Any = parsed.ray if off_policy and parsed.backend == "ray" else parsed.backend
     agent = cls(parsed.env, parsed.algo_config, seed=seeds[0] if len(seeds) == 1 else seeds, run_dir=run_dir,
-                checkpoint_interval=parsed.checkpoint_interval, device=parsed.device, compile=parsed.compile,
+                checkpoint_interval=parsed.checkpoint_interval, device=parsed.device, compile=parsed.compile == "on",
                 env_kwargs=parse_env_kwargs(parsed.env_kwargs), backend=backend)  # fmt: skip
     where = agent.run_dir if len(seeds) == 1 else f"{len(seeds)} run directories"
     print(
         f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} -> {where}"
     )
-    _train_and_report(agent, parsed.total_steps, parsed.progress, governor)
+    _train_and_report(agent, parsed.total_steps, parsed.progress, governor, parsed.compile)
     return 0
 
 
@@ -271,14 +286,14 @@ def cmd_resume(args: list[str]) -> int:
     if fresh and len(fresh) < len(parsed.resume):
         raise UserError(f"'{fresh[0]}' has no checkpoint yet and the others have: a group resumes from one step")
     if fresh:  # stopped before its first checkpoint: nothing in it is worth keeping, so start it over
-        agent = restart(parsed.resume, parsed.device, compile=parsed.compile)
+        agent = restart(parsed.resume, parsed.device, compile=parsed.compile == "on")
         agent.resume_in(parsed.resume, parsed.checkpoint_interval)
         total = parsed.total_steps if parsed.total_steps is not None else agent.clock.total_steps or 0
         print(f"restarting {agent.algo.upper()} on {agent.env_id} from step 0 -> {total} in "
               f"{', '.join(str(p) for p in parsed.resume)} (it stopped before its first checkpoint)")  # fmt: skip
-        _train_and_report(agent, total, parsed.progress, governor)
+        _train_and_report(agent, total, parsed.progress, governor, parsed.compile)
         return 0
-    agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile)
+    agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile == "on")
     _connect_ray(getattr(agent.backend, "name", "local"), parsed.ray_address, _TRAIN_HINT)
     planned = agent.clock.total_steps
     total = parsed.total_steps if parsed.total_steps is not None else planned
@@ -295,7 +310,7 @@ def cmd_resume(args: list[str]) -> int:
     agent.resume_in(parsed.resume, parsed.checkpoint_interval)
     where = ", ".join(str(p) for p in parsed.resume)
     print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {where}")
-    _train_and_report(agent, total - agent.global_step, parsed.progress, governor)
+    _train_and_report(agent, total - agent.global_step, parsed.progress, governor, parsed.compile)
     return 0
 
 
@@ -329,7 +344,13 @@ def _set_threads(threads: int | str) -> list[Callback]:
     return governor
 
 
-def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Callback]) -> None:
+def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Callback], compile: str = "off") -> None:
+    if compile == "auto" and agent.compile_pays(steps):
+        print(
+            "compiling the update with torch.compile at the first updates: about 40 s on a first run, under "
+            "10 s once torch's compile cache holds it (--compile off runs it eagerly)"
+        )
+        agent.compile_update()
     try:
         agent.learn(steps, progress=progress, callbacks=callbacks)
     finally:

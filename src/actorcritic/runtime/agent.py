@@ -39,7 +39,13 @@ from actorcritic.runtime.evaluation import EVAL_ENVS, EvalResult, close_envs, ev
 from actorcritic.runtime.members import Member
 from actorcritic.runtime.metrics import MetricSums
 from actorcritic.runtime.run_dir import member_run_dirs
-from actorcritic.runtime.trainers import OffPolicyTrainer, OnPolicyTrainer, Trainer
+from actorcritic.runtime.trainers import (
+    COMPILE_PAYS_AFTER,
+    OffPolicyTrainer,
+    OnPolicyTrainer,
+    Trainer,
+    planned_updates,
+)
 
 
 def _first_member(name: str) -> property:
@@ -84,8 +90,8 @@ class Agent:
             raise UserError(f"seeds must be distinct and at least one, got {seeds}")
         if len(seeds) > 1 and not spec.off_policy:
             raise UserError(f"{name} trains one seed at a time (--seeds is for DDPG, TD3 and SAC)")
-        if compile and not spec.off_policy:
-            raise UserError(f"--compile is for DDPG, TD3 and SAC; {name}'s updates run eagerly")
+        if compile:
+            self._check_compilable()
         self.env_id, self.env_kwargs = env or self.default_env, dict(env_kwargs or {})
         self.device, self.checkpoint_interval, self.backend = _device(device), checkpoint_interval, backend
         self.env = probe_env(self.env_id, self.env_kwargs, name, discrete_ok=not spec.off_policy)
@@ -136,6 +142,23 @@ class Agent:
         return self.spec.learner_cls(
             self.config, self.env.obs_dim, self.env.action_dim, init, policy, self.device, **extra
         )
+
+    def _check_compilable(self) -> None:
+        if not self.spec.off_policy:
+            raise UserError(f"--compile is for DDPG, TD3 and SAC; {self.spec.name.upper()}'s updates run eagerly")
+
+    def compile_update(self) -> None:
+        """Run the update through torch.compile from now on, as ``compile=True`` would have from the start."""
+        self._check_compilable()
+        if not self.compile:
+            self.learner.compile()
+            self.compile = True
+
+    def compile_pays(self, steps: int) -> bool:
+        """Whether ``steps`` more env steps make enough updates to pay back compiling them
+        (``COMPILE_PAYS_AFTER``): ``actorcritic train``'s ``--compile auto``."""
+        start = self.clock.global_step
+        return self.spec.off_policy and planned_updates(self.config, start, start + steps) >= COMPILE_PAYS_AFTER
 
     def make_local_trainer(self) -> Trainer:
         """The trainer that steps this process's envs: off-policy steps into a replay buffer, or rollouts."""
