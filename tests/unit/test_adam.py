@@ -70,3 +70,25 @@ def test_load_state_dict_copies_into_the_same_tensors():
     adam.load_state_dict(saved)
     assert [t for st in adam.state.values() for t in st.values()] == tensors
     assert all(float(st["step"]) == 0 and not st["exp_avg"].any() for st in adam.state.values())
+
+
+def test_its_state_dict_is_torch_adams_and_loads_torch_adams():
+    """Checkpoints written when ``Adam`` was a torch.optim.Adam (and torch's own) load into it, and the
+    other way round: the same keys, layout and values after the same steps."""
+    net, ref = critic_and_copy()
+    adam, ref_adam = Adam(net, lr=1e-2), torch.optim.Adam(ref.parameters(), lr=1e-2)
+    for b in batches(steps=3):
+        adam.minimize(loss_of(*b))
+        ref_adam.zero_grad()
+        loss_of(*b)(ref).sum().backward()
+        ref_adam.step()
+    ours, theirs = adam.state_dict(), ref_adam.state_dict()
+    assert ours["param_groups"] == theirs["param_groups"] and ours["state"].keys() == theirs["state"].keys()
+    for i, st in theirs["state"].items():
+        assert st.keys() == ours["state"][i].keys()
+        for k, t in st.items():
+            torch.testing.assert_close(ours["state"][i][k], t, rtol=1e-4, atol=1e-6)
+    fresh = Adam(critic_and_copy()[0], lr=1e-3)
+    fresh.load_state_dict(theirs)
+    assert fresh.param_groups[0]["lr"] == 1e-2 and all(float(s["step"]) == 3 for s in fresh.state.values())
+    ref_adam.load_state_dict(ours)  # and torch's Adam reads ours

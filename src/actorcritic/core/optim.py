@@ -82,8 +82,11 @@ class _ApplyTo(nn.Module):
         return fn(self.module)
 
 
-class Adam(torch.optim.Adam):
-    """torch's Adam over one module's parameters, with a step that ``torch.compile`` captures whole.
+ADAM_STATE = ("step", "exp_avg", "exp_avg_sq")
+
+
+class Adam:
+    """Kingma & Ba's Adam over one module's parameters, with a step that ``torch.compile`` captures whole.
 
     ``minimize(loss_of)`` computes the gradient of ``loss_of(module)`` and takes one Adam step, per member
     with ``max_grad_norm`` clipping. Eagerly it is autograd and torch's fused Adam kernel. Under
@@ -91,7 +94,9 @@ class Adam(torch.optim.Adam):
     ops on the state tensors, so forward, backward and step are one graph. (torch's own functional Adam
     does not trace on CPU, and its fused kernel cannot be functionalized: hence these few lines.)
     The state tensors never change identity (a loaded checkpoint is copied into them), so a compiled
-    update keeps its graph across resumes. ``state_dict`` is torch's Adam's.
+    update keeps its graph across resumes. ``state_dict`` is torch.optim.Adam's, keys and layout, so
+    checkpoints read either way. It is not a ``torch.optim.Optimizer``: building one imports torch's
+    compiler (about 2 s), which an eager run never needs.
     """
 
     def __init__(self, module: nn.Module, lr: float, max_grad_norm: float | None = None, members: int = 1):
@@ -99,19 +104,27 @@ class Adam(torch.optim.Adam):
         self._apply_to = _ApplyTo(module)
         self.names, params = zip(*self._apply_to.named_parameters(), strict=True)
         self.params = list(params)
-        super().__init__(self.params, lr=lr)
-        for p in self.params:  # the state exists from the start, so a compiled step finds it
-            self.state[p] = {"step": torch.zeros((), device=p.device), "exp_avg": torch.zeros_like(p),
-                             "exp_avg_sq": torch.zeros_like(p)}  # fmt: skip
-        self._lists = [[self.state[p][k] for p in self.params] for k in ("step", "exp_avg", "exp_avg_sq")]
+        self.param_groups = [{"lr": lr, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0, "amsgrad": False,
+                              "maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                              "fused": None, "decoupled_weight_decay": False}]  # fmt: skip
+        self.state = {p: {"step": torch.zeros((), device=p.device), "exp_avg": torch.zeros_like(p),
+                          "exp_avg_sq": torch.zeros_like(p)} for p in self.params}  # fmt: skip
+        self._lists = [[self.state[p][k] for p in self.params] for k in ADAM_STATE]
+
+    def state_dict(self) -> dict[str, Any]:
+        """torch.optim.Adam's: {"state": {i: {step, exp_avg, exp_avg_sq}}, "param_groups": [{lr, ..., params}]}."""
+        return {"state": {i: dict(self.state[p]) for i, p in enumerate(self.params)},
+                "param_groups": [{**self.param_groups[0], "params": list(range(len(self.params)))}]}  # fmt: skip
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        for p, *tensors in zip(self.params, *self._lists, strict=True):
-            loaded = self.state[p]
-            for t, k in zip(tensors, ("step", "exp_avg", "exp_avg_sq"), strict=True):
-                t.copy_(loaded[k])
-            self.state[p] = dict(zip(("step", "exp_avg", "exp_avg_sq"), tensors, strict=True))
+        """Copy a saved state (this class's or torch.optim.Adam's) into this optimizer's own tensors."""
+        (group,), saved = state_dict["param_groups"], state_dict["state"]
+        if len(group["params"]) != len(self.params):
+            raise ValueError(f"the saved optimizer has {len(group['params'])} parameters, this one {len(self.params)}")
+        for i, p in zip(group["params"], self.params, strict=True):
+            for k in ADAM_STATE:
+                self.state[p][k].copy_(saved[i][k])
+        self.param_groups[0].update({k: v for k, v in group.items() if k != "params"})
 
     def minimize(self, loss_of: Callable[[nn.Module], Any]) -> Any:
         """One step on ``loss_of(module)``: a loss (one per member), or (loss, aux). Returns them detached."""

@@ -16,6 +16,7 @@ from torch.optim import Optimizer
 
 from actorcritic.core.config import config_to_dict
 from actorcritic.core.members import member_state, stack_states
+from actorcritic.core.optim import Adam
 from actorcritic.runtime import checkpoint as ckpt
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 CHECKPOINT_FORMAT = 3  # 3: the recomposed engine (named seed streams, counters from the loop, Ray settings apart)
 
 
-def _checkpointed(agent: Agent, kind: type) -> dict[str, Any]:
+def _checkpointed(agent: Agent, kind: type | tuple[type, ...]) -> dict[str, Any]:
     """The learner's modules or optimizers by name, as its ``checkpointed`` lists them."""
     items = {name: getattr(agent.learner, name) for name in agent.learner.checkpointed}
     return {name: x for name, x in items.items() if isinstance(x, kind)}
@@ -51,7 +52,9 @@ def state_dict(agent: Agent, member: int = 0, include_buffer: bool = True) -> di
         "format": CHECKPOINT_FORMAT,
         **run_info(agent, member),
         "modules": {k: member_state(m.state_dict(), member, n) for k, m in _checkpointed(agent, nn.Module).items()},
-        "optimizers": {k: member_state(o.state_dict(), member, n) for k, o in _checkpointed(agent, Optimizer).items()},
+        "optimizers": {
+            k: member_state(o.state_dict(), member, n) for k, o in _checkpointed(agent, (Optimizer, Adam)).items()
+        },
         "clock": agent.clock.state_dict(),
         "episodes": agent.runner.state_dict(member),
         "member": agent.members[member].state_dict(),
@@ -69,7 +72,7 @@ def load_state_dict(agent: Agent, states: list[dict[str, Any]]) -> None:
         raise ValueError(f"the checkpoints are at different steps/updates {sorted(steps)}")
     for k, module in _checkpointed(agent, nn.Module).items():
         module.load_state_dict(stack_states([s["modules"][k] for s in states]))
-    for k, optim in _checkpointed(agent, Optimizer).items():
+    for k, optim in _checkpointed(agent, (Optimizer, Adam)).items():
         optim.load_state_dict(stack_states([s["optimizers"][k] for s in states]))
     agent.clock.load_state_dict(states[0]["clock"])
     agent.checkpoint_interval = states[0].get("checkpoint_interval")
