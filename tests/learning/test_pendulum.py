@@ -25,9 +25,9 @@ def test_default_config_solves_pendulum(algo):
 
 @pytest.mark.learning
 def test_every_member_of_a_seed_group_solves_pendulum():
-    """Four DDPG seeds trained as one batched group, with the single run's budget: each member solves
+    """Two DDPG seeds trained as one batched group, with the single run's budget: each member solves
     it (its own evaluation reaches -200), as a run with its seed does alone, and the group stops once
-    all four have.
+    both have. (Two, not four: the test's cost grows with the members, and four took 230 s of CI's time.)
 
     A member's fresh evaluation right after its first eval at -200 scatters around that threshold (seeds
     4-7 stopped at -222, -196, -202, -197 on ten episodes they never saw, 2026-12-02): ten episodes
@@ -36,7 +36,7 @@ def test_every_member_of_a_seed_group_solves_pendulum():
     member leaves its solo run's path only by float rounding (test_members), after about 90 updates.
     """
     cls = actorcritic.DDPG
-    group = cls("Pendulum-v1", cls.config_cls(stop_at_target=True), seed=[4, 5, 6, 7]).learn(BUDGETS["ddpg"])
+    group = cls("Pendulum-v1", cls.config_cls(stop_at_target=True), seed=[4, 5]).learn(BUDGETS["ddpg"])
     assert all(m.solved_at_step is not None for m in group.members), [m.solved_at_step for m in group.members]
     results = group.evaluate_members(10, round_id=-1)
     assert all(r.mean_return >= -300 for r in results), [r.mean_return for r in results]
