@@ -52,3 +52,10 @@ def test_compile_on_for_an_on_policy_algorithm_is_a_user_error(tmp_path, capsys)
     assert main(["train", "ppo", "--env", "CartPole-v1", "--compile", "--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --compile is for DDPG, TD3 and SAC") and not (tmp_path / "run").exists(), err
+
+
+def test_a_wrong_compile_value_names_the_choices(tmp_path, capsys):
+    assert main(["train", "--compile", "maybe", "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and "maybe" in err, err
+    assert all(choice in err for choice in ("auto", "on", "off")) and not (tmp_path / "run").exists(), err

@@ -221,7 +221,7 @@ def _compile_flag(args: list[str]) -> list[str]:
     out = []
     for i, arg in enumerate(args):
         out.append(arg)
-        if arg == "--compile" and (i + 1 == len(args) or args[i + 1] not in ("auto", "on", "off")):
+        if arg == "--compile" and (i + 1 == len(args) or args[i + 1].startswith("-")):
             out.append("on")
     return out
 
