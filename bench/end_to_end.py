@@ -58,7 +58,7 @@ def main() -> None:
                 f"ours {s}".strip(): (ROOT, shlex.split(s)) for s in args.sides
             }
             for name, (source, flags) in sides.items():  # untimed: warm the compile cache, both thread counts
-                if source == ROOT and flags[-2:] != ["--compile", "off"]:
+                if source == ROOT and ["--compile", "off"] not in [flags[i : i + 2] for i in range(len(flags))]:
                     warm = [f for f in flags if f != "--compile"] + ["--compile", "on", "--total-steps", "4000"]
                     run(source, warm, Path(tmp) / f"w{name}")
             seconds: dict[str, list[float]] = {n: [] for n in sides}

@@ -22,6 +22,7 @@ from actorcritic.runtime import checkpoint as ckpt
 if TYPE_CHECKING:
     from actorcritic.runtime.agent import Agent
 
+OPTIMIZERS = (Optimizer, Adam)  # torch's (on-policy) and the off-policy update's own Adam
 CHECKPOINT_FORMAT = 3  # 3: the recomposed engine (named seed streams, counters from the loop, Ray settings apart)
 
 
@@ -52,9 +53,7 @@ def state_dict(agent: Agent, member: int = 0, include_buffer: bool = True) -> di
         "format": CHECKPOINT_FORMAT,
         **run_info(agent, member),
         "modules": {k: member_state(m.state_dict(), member, n) for k, m in _checkpointed(agent, nn.Module).items()},
-        "optimizers": {
-            k: member_state(o.state_dict(), member, n) for k, o in _checkpointed(agent, (Optimizer, Adam)).items()
-        },
+        "optimizers": {k: member_state(o.state_dict(), member, n) for k, o in _checkpointed(agent, OPTIMIZERS).items()},
         "clock": agent.clock.state_dict(),
         "episodes": agent.runner.state_dict(member),
         "member": agent.members[member].state_dict(),
@@ -72,7 +71,7 @@ def load_state_dict(agent: Agent, states: list[dict[str, Any]]) -> None:
         raise ValueError(f"the checkpoints are at different steps/updates {sorted(steps)}")
     for k, module in _checkpointed(agent, nn.Module).items():
         module.load_state_dict(stack_states([s["modules"][k] for s in states]))
-    for k, optim in _checkpointed(agent, (Optimizer, Adam)).items():
+    for k, optim in _checkpointed(agent, OPTIMIZERS).items():
         optim.load_state_dict(stack_states([s["optimizers"][k] for s in states]))
     agent.clock.load_state_dict(states[0]["clock"])
     agent.checkpoint_interval = states[0].get("checkpoint_interval")
