@@ -49,7 +49,7 @@ def test_threads_are_the_cores_others_leave_free(cores, others, threads):
 
 def test_it_follows_the_load_as_it_changes():
     machine = FakeMachine(2)
-    gov = machine.governor(interval=1.0)
+    gov = machine.governor(interval=1.0, first_interval=1.0)
     start(gov)
     run_state = RunState(agent=None, step=0, member=0, seed=0, run_dir=None)
     for others, expected in [(0.0, 2), (1.0, 1), (1.0, 1), (0.0, 2)]:
@@ -60,6 +60,28 @@ def test_it_follows_the_load_as_it_changes():
         gov.on_step(run_state)
         assert gov.threads == expected == torch.get_num_threads()
     assert [n for _, n in gov.history] == [1, 2, 1, 2]
+
+
+def test_the_first_reading_comes_early():
+    """The first reading comes after first_interval, so the random warm-up steps set the count before the
+    first update (which, compiled, builds a graph for the count it runs on); later ones every interval."""
+    machine = FakeMachine(2)
+    gov = machine.governor(interval=1.0, first_interval=0.1)
+    start(gov)
+    run_state = RunState(agent=None, step=0, member=0, seed=0, run_dir=None)
+    machine.advance(0.05)
+    gov.on_step(run_state)
+    assert gov.threads == 1
+    machine.advance(0.05)
+    gov.on_step(run_state)
+    assert gov.threads == 2 == torch.get_num_threads()
+    machine.others = 1.0
+    machine.advance(0.5)
+    gov.on_step(run_state)
+    assert gov.threads == 2  # half an interval: not yet
+    machine.advance(0.5)
+    gov.on_step(run_state)
+    assert gov.threads == 1 == torch.get_num_threads()
 
 
 def test_without_proc_stat_it_stays_on_one_thread(tmp_path):
@@ -103,3 +125,25 @@ def test_thread_counts_give_the_same_updates(compile):
     assert counters["stats"].get("unique_graphs", 0) <= (4 if compile else 0)  # 2 branches x 2 counts
     for a, b in zip(trained([1, 1, 1, 1]), switching, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_own_seconds_counts_live_children():
+    """torch.compile's worker processes are this run's load, not another process's."""
+    if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+        pytest.skip("no /proc/PID/task/TID/children on this kernel")
+    import subprocess
+    import sys
+    import time
+
+    from actorcritic.runtime.threads import own_seconds
+
+    before = own_seconds()
+    child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass\ntime.sleep(30)"])  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while own_seconds() - before < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert own_seconds() - before >= 0.5  # the child's spin, while it is still alive
+    finally:
+        child.kill()
+        child.wait()

@@ -6,15 +6,17 @@ when one other busy process shares a 2-core machine, and two such runs side by s
 ``AutoThreads`` re-reads the load every ``interval`` seconds and sets torch's thread count to the cores
 the other processes leave free:
 
-    others = (CPU time spent on this process's cores) - (this process's own CPU time)    over the interval
+    others = (CPU time spent on this process's cores) - (this run's own CPU time)    over the interval
     threads = the most of 1, max_threads // 2 and max_threads that the free cores, floor(cores - others
               + slack), hold
 
-It starts on one thread. The counts it moves between gave identical parameters for DDPG, TD3 and SAC
-on the development machine (MKL on an AMD EPYC), eager and compiled; ``tests/runtime/test_threads.py``
-checks it to float rounding, since another BLAS may split a sum across threads. A compiled update's own
-kernels run on one thread (``cpp.threads = 1``), so that they never spin on a taken core; only its
-matrix products follow the count.
+where the run's own time includes its child processes' (``own_seconds``: torch.compile's workers).
+It starts on one thread and takes its first reading after ``first_interval`` seconds (0.1), so that an
+off-policy run's random warm-up steps have set the count before its first update. The counts it moves
+between gave identical parameters for DDPG, TD3 and SAC on the development machine (MKL on an AMD EPYC),
+eager and compiled; ``tests/runtime/test_threads.py`` checks it to float rounding, since another BLAS, or
+a compiled kernel, may split a sum across threads. A compiled update has a graph per count (dynamo guards
+the count, and inductor's kernels are built for it), so a count's kernels never spin on a taken core.
 Linux only (it reads ``/proc/stat``); elsewhere it stays on one thread.
 """
 
@@ -64,26 +66,59 @@ def busy_seconds(cores: list[int], stat: Path = PROC_STAT) -> float | None:
     return ticks / TICKS_PER_SECOND
 
 
+def own_seconds(proc: Path = Path("/proc")) -> float:
+    """CPU seconds of this process, its finished children and its live descendants (torch.compile's worker
+    processes, which would otherwise count as another process's load). Without ``/proc`` (or its
+    ``children`` files), the process and its finished children only."""
+    t = os.times()
+    total = t.user + t.system + t.children_user + t.children_system
+    stack, seen = [os.getpid()], set()
+    while stack:
+        pid = stack.pop()
+        try:
+            tasks = os.listdir(proc / str(pid) / "task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                children = (proc / str(pid) / "task" / tid / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child in seen:
+                    continue
+                seen.add(child)
+                stack.append(child)
+                try:  # utime and stime: fields 14 and 15, counted after the parenthesised name
+                    fields = (proc / str(child) / "stat").read_text().rpartition(")")[2].split()
+                    total += (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+                except (OSError, IndexError, ValueError):
+                    pass
+    return total
+
+
 class AutoThreads(Callback):
-    """Keep torch's thread count at the cores other processes leave free, re-read every ``interval`` s.
+    """Keep torch's thread count at the cores other processes leave free, re-read every ``interval`` s
+    (the first time after ``first_interval`` s).
 
     ``agent.learn(steps, callbacks=[AutoThreads()])``; ``actorcritic train`` adds it unless ``--threads N``,
     having set numba's threads (the swarm's) to one first (``set_threads(1)``).
     ``max_threads`` defaults to torch's own default (one per physical core) capped by the usable cores.
     ``slack`` is the share of a core that other processes may use before it counts as taken. ``cores``,
-    ``clock``, ``cpu_clock`` and ``busy`` (CPU seconds spent on the cores, by every process) are the
-    machine's, and replaceable for tests.
+    ``clock``, ``cpu_clock`` (this run's CPU seconds, its child processes' included) and ``busy`` (CPU
+    seconds spent on the cores, by every process) are the machine's, and replaceable for tests.
     """
 
-    def __init__(self, max_threads: int | None = None, interval: float = 1.0, slack: float = 0.3,
-                 cores: list[int] | None = None, clock: Callable[[], float] = time.monotonic,
-                 cpu_clock: Callable[[], float] = time.process_time,
+    def __init__(self, max_threads: int | None = None, interval: float = 1.0, first_interval: float = 0.1,
+                 slack: float = 0.3, cores: list[int] | None = None, clock: Callable[[], float] = time.monotonic,
+                 cpu_clock: Callable[[], float] = own_seconds,
                  busy: Callable[[list[int]], float | None] = busy_seconds):  # fmt: skip
         self.cores = cores if cores is not None else usable_cores()
         self.max_threads = max(1, min(max_threads or torch.get_num_threads(), len(self.cores)))
         # at most three counts: a compiled update keeps a graph per count (dynamo guards it), 8 at most
         self.levels = sorted({1, max(1, self.max_threads // 2), self.max_threads})
         self.interval, self.slack = interval, slack
+        self.next_interval = self.first_interval = first_interval
         self.clock, self.cpu_clock, self.busy = clock, cpu_clock, busy
         self.threads = 1
         self.history: list[tuple[float, int]] = []  # (seconds since the start, threads) at each change
@@ -92,19 +127,15 @@ class AutoThreads(Callback):
 
     def on_training_start(self, s: RunState) -> bool | None:
         if s.member == 0:
-            if getattr(s.agent, "compile", False):  # a compiled update's own kernels on one thread, whatever
-                import torch._inductor.config as inductor  # the count: only its matrix products follow it
-
-                inductor.cpp.threads = 1
             torch.set_num_threads(1)
-            self.threads = 1
+            self.threads, self.next_interval = 1, self.first_interval
             self._t0 = self.clock()
             self._start = self._sample()
             self.history.append((0.0, 1))
         return None
 
     def on_step(self, s: RunState) -> bool | None:
-        if s.member == 0 and self._start is not None and self.clock() - self._start[0] >= self.interval:
+        if s.member == 0 and self._start is not None and self.clock() - self._start[0] >= self.next_interval:
             self.update()
         return None
 
@@ -115,7 +146,7 @@ class AutoThreads(Callback):
         """Read the load since the last call and set the thread count; returns it."""
         assert self._start is not None, "on_training_start first"
         (t0, own0, busy0), (t1, own1, busy1) = self._start, (now := self._sample())
-        self._start = now
+        self._start, self.next_interval = now, self.interval
         if busy0 is None or busy1 is None or t1 <= t0:
             return self.threads  # no /proc/stat: stay where we are (one thread)
         others = max(0.0, (busy1 - busy0) - (own1 - own0)) / (t1 - t0)
