@@ -10,6 +10,7 @@ no random draw of its own, so that ``compile()`` captures it whole, gradients an
 
 from __future__ import annotations
 
+import threading
 import types
 from collections.abc import Sequence
 from typing import Any
@@ -105,6 +106,8 @@ class OffPolicyLearner:
                 return compiled(batch, noise, update_actor, update_targets)
 
         self.step = step
+        if self.device_type == "cpu":  # inductor's probe of the CPU's vector ISA, 1-1.5 s of waiting on
+            threading.Thread(target=_probe_cpu_isa, daemon=True).start()  # subprocesses: now, not at the first update
 
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""
@@ -114,6 +117,16 @@ class OffPolicyLearner:
             return ensemble_critic_loss(self.config.critic_loss, q, y), q
 
         return self.critic_optim.minimize(loss)
+
+
+def _probe_cpu_isa() -> None:
+    """Run torch inductor's check of which vector instructions its C++ kernels may use (it builds a test
+    library and loads it in one subprocess per instruction set), whose answer it keeps for the process."""
+    try:
+        from torch._inductor.cpu_vec_isa import valid_vec_isa_list
+    except ImportError:  # a torch that moved it: the first compile runs the check itself
+        return
+    valid_vec_isa_list()
 
 
 def bf16_supported(device_type: str) -> bool:
