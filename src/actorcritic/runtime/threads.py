@@ -89,9 +89,9 @@ def own_seconds(proc: Path = Path("/proc")) -> float:
                     continue
                 seen.add(child)
                 stack.append(child)
-                try:  # utime and stime: fields 14 and 15, counted after the parenthesised name
+                try:  # utime, stime and its finished children's cutime, cstime: fields 14-17 (after the name)
                     fields = (proc / str(child) / "stat").read_text().rpartition(")")[2].split()
-                    total += (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+                    total += sum(int(f) for f in fields[11:15]) / TICKS_PER_SECOND
                 except (OSError, IndexError, ValueError):
                     pass
     return total
