@@ -2,6 +2,9 @@
 goes; the counts it moves between give the same updates, eager and compiled."""
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -9,7 +12,7 @@ from torch._dynamo.utils import counters
 
 from actorcritic import TD3
 from actorcritic.runtime.callbacks import RunState
-from actorcritic.runtime.threads import AutoThreads, busy_seconds
+from actorcritic.runtime.threads import AutoThreads, busy_seconds, own_seconds
 
 
 class FakeMachine:
@@ -131,12 +134,6 @@ def test_own_seconds_counts_live_children():
     """torch.compile's worker processes are this run's load, not another process's."""
     if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
         pytest.skip("no /proc/PID/task/TID/children on this kernel")
-    import subprocess
-    import sys
-    import time
-
-    from actorcritic.runtime.threads import own_seconds
-
     before = own_seconds()
     child = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass\ntime.sleep(30)"])  # fmt: skip
     try:

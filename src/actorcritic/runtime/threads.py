@@ -72,7 +72,7 @@ def own_seconds(proc: Path = Path("/proc")) -> float:
     ``children`` files), the process and its finished children only."""
     t = os.times()
     total = t.user + t.system + t.children_user + t.children_system
-    stack, seen = [os.getpid()], set()
+    stack = [os.getpid()]  # a tree: each process is listed once, by the thread that started it
     while stack:
         pid = stack.pop()
         try:
@@ -85,9 +85,6 @@ def own_seconds(proc: Path = Path("/proc")) -> float:
             except OSError:
                 continue
             for child in map(int, children):
-                if child in seen:
-                    continue
-                seen.add(child)
                 stack.append(child)
                 try:  # utime, stime and its finished children's cutime, cstime: fields 14-17 (after the name)
                     fields = (proc / str(child) / "stat").read_text().rpartition(")")[2].split()
