@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from actorcritic import ALGOS
+from actorcritic.runtime.denormals import flush_denormals
 
 
 def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: int = 256, warmup: int = 1_000,
@@ -13,6 +14,7 @@ def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: 
     cfg = cls.config_cls(hidden_sizes=(hidden, hidden), batch_size=batch, learning_starts=warmup, eval_interval=0,
                          precision=precision)  # fmt: skip
     agent = cls("Pendulum-v1", cfg, seed=seeds, compile=compile)
+    flush_denormals()  # as the loop does before it starts the trainer
     agent.trainer.start()  # the envs
     for _ in range(warmup):
         agent.trainer.gather()  # random actions: fill the buffer, no updates

@@ -4,7 +4,9 @@
   included), eager and with ``compile=True`` (the whole update, gradients and Adam included, one graph),
   each in float32 and with ``precision="bf16"`` (the matrix products in bfloat16 through autocast);
 - SB3: ``model.train(gradient_steps=N, batch_size=256)`` with identical networks (256-256), batch size and
-  env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``);
+  env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``). It shares this process, whose
+  threads flush denormals once ours has started (``actorcritic.runtime.denormals``), so its updates here
+  run faster than in its own process; ``bench/peers.py`` runs each side as its own process;
 - the floor: the matrix products each update needs, timed one by one at their exact shapes (no critic
   weight-gradients in the actor step), summed; in float32, and in bfloat16 for the bf16 columns.
 

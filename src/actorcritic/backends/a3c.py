@@ -26,6 +26,7 @@ from actorcritic.core.seeding import Stream, stream_generator, stream_seed
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.runtime.clock import Clock
 from actorcritic.runtime.collectors import RolloutCollector
+from actorcritic.runtime.denormals import flush_denormals
 from actorcritic.runtime.envs import EnvRunner, probe_env
 from actorcritic.runtime.trainers import Trainer
 
@@ -37,6 +38,7 @@ class A3CWorker:
 
     def __init__(self, env: str, config: A3CConfig, seed: int, env_kwargs: dict[str, Any] | None = None,
                  device: str = "cpu"):  # fmt: skip
+        flush_denormals()  # as the loop does: this process's thread computes gradients and Adam steps
         env_kwargs = dict(env_kwargs or {})
         spec = probe_env(env, env_kwargs, "A3C", discrete_ok=True)
         init, policy = stream_generator(seed, Stream.INIT), stream_generator(seed, Stream.POLICY, device=device)

@@ -31,6 +31,7 @@ from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.runtime import checkpoint as ckpt
 from actorcritic.runtime import state
 from actorcritic.runtime.callbacks import Callback, Callbacks, config_callbacks
+from actorcritic.runtime.denormals import flush_denormals
 from actorcritic.runtime.logging import RunLogger
 from actorcritic.runtime.plots import plot_run
 from actorcritic.runtime.progress import ProgressBar
@@ -146,6 +147,7 @@ def _start(agent: Agent, held: contextlib.ExitStack) -> None:
         write_json(m.run_dir / CONFIG, state.run_info(agent, i))
         if m.logger is None:
             m.logger = RunLogger(m.run_dir, _log_columns(agent), m.resume_step)
+    flush_denormals()  # Adam's moments of dead units sink into denormals, each a slow microcode assist
     agent.trainer.start()
 
 
