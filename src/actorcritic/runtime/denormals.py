@@ -10,8 +10,10 @@ each instead of 90 µs, and the whole update 4.2-4.5 ms instead of 3.6-3.8 ms (e
 its weight by under 1e-30). TensorFlow and XLA run their CPU threads this way.
 
 ``torch.set_flush_denormal`` sets the calling thread only. OpenMP threads started later inherit it from
-the thread that starts them; the ones torch's pool already has do not, so ``flush_denormals`` runs one
-OpenMP parallel region that sets it on each of them (Linux, where torch's OpenMP is libgomp).
+the thread that starts them; the ones torch's pool already has do not (a pool started at torch's
+default count, then held at one thread, keeps its idle workers), so ``flush_denormals`` runs one OpenMP
+parallel region that sets it on each thread of the current count (Linux, where torch's OpenMP is
+libgomp). The loop calls it before training, and ``AutoThreads`` again whenever it changes the count.
 """
 
 from __future__ import annotations
@@ -44,8 +46,7 @@ def _libgomp(maps: Path = Path("/proc/self/maps")) -> str | None:
 def flush_denormals() -> None:
     """Treat denormal floats as zero on this thread and on each of torch's ``get_num_threads()`` threads.
 
-    Call it before training, from the thread that trains. Threads the pool starts later (a larger thread
-    count) inherit it from this one.
+    Call it before training, from the thread that trains, and again after raising the thread count.
     """
     torch.set_flush_denormal(True)
     threads = torch.get_num_threads()

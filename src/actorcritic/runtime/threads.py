@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from actorcritic.runtime.callbacks import Callback, RunState
+from actorcritic.runtime.denormals import flush_denormals
 
 PROC_STAT = Path("/proc/stat")
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -151,6 +152,7 @@ class AutoThreads(Callback):
         threads = max(n for n in self.levels if n <= max(1, free))
         if threads != self.threads:
             torch.set_num_threads(threads)
+            flush_denormals()  # as the loop did at the start, now on each of the threads this count uses
             self.threads = threads
             self.history.append((round(t1 - self._t0, 3), threads))
         return threads
