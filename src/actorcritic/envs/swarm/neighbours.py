@@ -18,8 +18,13 @@ from __future__ import annotations
 import functools
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
+
+# numba's thread pool starts now, when the swarm is first imported (its count is NUMBA_NUM_THREADS, which
+# ``actorcritic.runtime.threads.set_threads`` sets), rather than at the first search, after torch's pool.
+numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 
 _COUNT, _FILL, _SUM = 0, 1, 2  # what _radius_kernel does with each neighbour it finds
 
