@@ -96,14 +96,16 @@ class StackedMLP(nn.Module):
         With ``first``, the copies are read as [groups, copies / groups] and only the first ``first`` of
         each group run (x is then [groups * first, B, in]); e.g. critic 1 of every member.
         """
-        last = len(self._layers) - 1
+        last, compiling = len(self._layers) - 1, torch.compiler.is_compiling()
         # Compiled, the update runs through torch.func.functional_call, which swaps the ParameterLists' entries.
-        layers = zip(self.weights, self.biases, strict=True) if torch.compiler.is_compiling() else self._layers
+        layers = zip(self.weights, self.biases, strict=True) if compiling else self._layers
         for i, (w, b) in enumerate(layers):
             if first is not None:
                 w = w.view(groups, -1, *w.shape[1:])[:, :first].reshape(-1, *w.shape[1:])
                 b = b.view(groups, -1, *b.shape[1:])[:, :first].reshape(-1, *b.shape[1:])
-            x = torch.baddbmm(b, x, w)
+            # Compiled, the bias joins the activation's kernel after the product (baddbmm would first copy
+            # it into the product's output: 0.3 ms of a 3.4 ms DDPG update); eagerly, baddbmm is one call.
+            x = torch.bmm(x, w) + b if compiling else torch.baddbmm(b, x, w)
             if i < last:
                 x = self.activation(x)
         return x
