@@ -35,12 +35,15 @@ _FLUSH = _REGION(_flush)  # kept alive: a ctypes callback must outlive every cal
 
 
 def _libgomp(maps: Path = Path("/proc/self/maps")) -> str | None:
-    """The path of the libgomp this process has loaded (torch's OpenMP), or None."""
+    """The path of the libgomp this process has loaded, torch's own first (another library may load its
+    own copy, whose threads torch does not use), or None."""
     try:
-        lines = maps.read_text().splitlines()
+        paths = {line.split()[-1] for line in maps.read_text().splitlines() if line.strip()}
     except OSError:
         return None
-    return next((line.split()[-1] for line in lines if Path(line.split()[-1]).name.startswith("libgomp")), None)
+    torch_dir = str(Path(torch.__file__).parent)
+    loaded = sorted((not p.startswith(torch_dir), p) for p in paths if Path(p).name.startswith("libgomp"))
+    return loaded[0][1] if loaded else None
 
 
 def flush_denormals() -> None:
