@@ -3,9 +3,10 @@
 
 Each run stops at the first evaluation (every 5,000 steps) that reaches its target, within a budget
 with margin over the steps measured on this machine (see the closing note of the on-policy issue), then
-the policy is evaluated again on 10 fresh episodes the training evals never saw. A3C stops at the second
+the policy is evaluated again on 10 fresh episodes the training evals never saw. A3C stops at the third
 evaluation in a row that reaches it (a callback): its workers run asynchronously, so its runs differ from
-one to the next, and one that stopped at the first scored 443.6 on the fresh episodes under load.
+one to the next; one that stopped at the first scored 443.6 on the fresh episodes under load, and one
+that stopped at the second 421.2 (2026-12-02).
 
 That fresh evaluation asks for a little less than the target (CARTPOLE_FRESH): a run stops as soon as a
 policy first balances the pole through one set of 10 episodes, and on other start states such a policy
@@ -30,15 +31,15 @@ PENDULUM = PPOConfig(**{**EVAL, "target_return": -400.0}, num_envs=4, num_steps=
                      num_minibatches=64, ent_coef=0.0, learning_rate=1e-3, anneal_lr=False)  # fmt: skip
 
 
-class SolvedTwice(Callback):
-    """Stop at the second evaluation in a row that reaches the target: a policy that stays solved."""
+class SolvedInARow(Callback):
+    """Stop at the ``times``-th evaluation in a row that reaches the target: a policy that stays solved."""
 
-    def __init__(self) -> None:
-        self.streak = 0
+    def __init__(self, times: int) -> None:
+        self.times, self.streak = times, 0
 
     def on_evaluation(self, s):
         self.streak = self.streak + 1 if s.evaluation.mean_return >= s.agent.target_return else 0
-        return False if self.streak >= 2 else None
+        return False if self.streak >= self.times else None
 
 
 @pytest.mark.learning
@@ -46,7 +47,7 @@ class SolvedTwice(Callback):
 def test_solves_cartpole(algo):
     cls, config, budget = CARTPOLE[algo]
     agent = cls("CartPole-v1", config, seed=0)
-    agent.learn(budget, callbacks=[SolvedTwice()] if algo == "a3c" else [])
+    agent.learn(budget, callbacks=[SolvedInARow(3)] if algo == "a3c" else [])
     agent.close()
     assert agent.solved_at_step is not None and agent.global_step < budget, (algo, agent.best_eval_return)
     assert agent.last_eval.mean_return >= 475, (algo, agent.last_eval.returns)
