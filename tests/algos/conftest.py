@@ -11,22 +11,23 @@ from actorcritic.core.buffers import Batch
 def run_update(agent, batch: Batch) -> dict[str, torch.Tensor]:
     """One update of an off-policy agent on ``batch``, through its trainer: the loop's schedule decides
     whether the actor and the targets move (TD3's policy delay, the target update period), the update is
-    the one the trainer runs (compiled with ``compile=True``) and ``agent.num_updates`` counts it. Returns
-    the metrics the update reported."""
-    trainer, reported = agent.trainer, {}
+    ``learner.update`` on the batch (compiled with ``compile=True``; the trainer's own, ``update_from``,
+    gathers its batch from the replay buffer) and ``agent.num_updates`` counts it. Returns the metrics
+    the update reported."""
+    trainer, learner, reported = agent.trainer, agent.learner, {}
     update = trainer.update
 
-    def spy(b: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
-        metrics = update(b, update_actor, update_targets)
+    def spy(index: None, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
+        metrics = learner.update(batch, update_actor, update_targets)
         reported.update(metrics)
         return metrics
 
-    trainer.update, trainer.buffer.sample = spy, lambda batch_size: batch
+    trainer.update, trainer.buffer.draw = spy, lambda batch_size: None
     try:
         trainer.train(1)
     finally:
         trainer.update = update
-        del trainer.buffer.sample  # the buffer's own method again
+        del trainer.buffer.draw  # the buffer's own method again
     return reported
 
 

@@ -38,6 +38,33 @@ def test_compiled_learners_in_one_process_each_run_their_own_graph(train_step, l
         assert_same_networks(learner_modules(want_agent), learner_modules(got_agent), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize(("cls", "n_step"), [(TD3, 1), (SAC, 3)])
+def test_compiled_update_from_the_buffer_matches_eager(cls, n_step, learner_modules):
+    """The loop's update gathers its batch inside the compiled graph. The buffer fills between updates,
+    so the n-step windows' newest row moves: a graph that had kept it as a constant would cut them wrongly."""
+    cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=64, n_step=n_step, learning_starts=40)
+    eager = cls("Pendulum-v1", cfg, seed=[0, 1])
+    compiled = cls("Pendulum-v1", cfg, seed=[0, 1], compile=True)
+    eager.trainer.start()
+    replay = eager.buffer  # one buffer for both learners: the same transitions at the same index
+    for _ in range(40):
+        eager.trainer.gather()
+    for step in range(6):
+        for _ in range(7):  # 7 new rows: some windows that ran to the newest row now run further
+            eager.trainer.gather()
+        index = replay.draw(cfg.batch_size).clone()
+        for mine, theirs in zip(compiled.learner.generators, eager.learner.generators, strict=True):
+            mine.set_state(theirs.get_state())  # the eager agent's exploration drew from its generators
+        update_actor = step % 2 == 1
+        want = eager.learner.update(replay.gather(index), update_actor, update_actor)
+        got = compiled.learner.update_from(replay, index, update_actor, update_actor)
+        assert want.keys() == got.keys()
+        for k in want:
+            torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=1e-6, msg=k)
+    assert_same_networks(learner_modules(eager), learner_modules(compiled), rtol=1e-5, atol=1e-6)
+    eager.close()
+
+
 def assert_same_networks(want: dict, got: dict, rtol: float, atol: float) -> None:
     for name, module in want.items():
         other = got[name].state_dict()

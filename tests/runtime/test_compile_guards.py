@@ -13,12 +13,13 @@ NO_BF16 = pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU has no 
 
 
 @pytest.mark.parametrize(
-    ("cls", "precision"),
-    [(DDPG, "float32"), (TD3, "float32"), (SAC, "float32"), pytest.param(SAC, "bf16", marks=NO_BF16)],
+    ("cls", "precision", "n_step"),
+    [(DDPG, "float32", 1), (TD3, "float32", 3), (SAC, "float32", 1), pytest.param(SAC, "bf16", 1, marks=NO_BF16)],
 )
-def test_no_recompiles_after_warm_up(cls, precision):
+def test_no_recompiles_after_warm_up(cls, precision, n_step):
+    """The replay buffer's sampled transitions are gathered in the graph, n-step windows included."""
     cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=16, learning_starts=50, target_update_period=2,
-                         precision=precision)  # fmt: skip
+                         precision=precision, n_step=n_step)  # fmt: skip
     agent = cls("Pendulum-v1", cfg, seed=0, compile=True)
     agent.trainer.start()
     for _ in range(60):
@@ -26,9 +27,14 @@ def test_no_recompiles_after_warm_up(cls, precision):
     agent.trainer.train(8)  # every decision the schedule makes, at least once
     saved = state_dict(agent)
     counters.clear()
-    agent.trainer.train(40)
+    for _ in range(40):
+        agent.trainer.gather()  # a new row in the buffer: the n-step windows' newest row moves
+        agent.trainer.train(1)
     load_state_dict(agent, [saved])  # back to the checkpoint: new state, the same tensors
-    agent.trainer.train(40)
+    agent.trainer.start()  # the envs again, as a resumed run starts them
+    for _ in range(40):
+        agent.trainer.gather()
+        agent.trainer.train(1)
     assert not counters["recompiles"] and not counters["stats"].get("unique_graphs"), dict(counters)
     agent.close()
 

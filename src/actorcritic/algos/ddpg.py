@@ -90,11 +90,11 @@ class DDPGLearner(OffPolicyLearner):
             generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
         return actor(obs)  # exploration noise is the loop's
 
-    def draw_noise(self, batch: Batch) -> torch.Tensor | None:
+    def draw_noise(self, batch_size: int) -> torch.Tensor | None:
         """TD3's smoothing noise eps ~ N(0, 1), [M, B, action_dim] (None for DDPG)."""
         if self.config.target_noise == 0:
             return None
-        return member_randn((*batch.actions.shape,), self.generators, batch.actions.device)
+        return member_randn((self.members, batch_size, self.action_dim), self.generators, self.device)
 
     def step(self, batch: Batch, eps: torch.Tensor | None, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip
         cfg = self.config

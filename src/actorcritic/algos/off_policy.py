@@ -5,11 +5,13 @@ each, every member's generator, and the critic regression they all run on their 
 
 Each algorithm's file adds its own targets, its temperature, the noise an update draws, and ``step``, the
 update itself: a function of tensors (the batch, the noise, the loop's two decisions) with no counter and
-no random draw of its own, so that ``compile()`` captures it whole, gradients and Adam steps included.
+no random draw of its own, so that ``compile()`` captures it whole, gradients and Adam steps included. The
+loop calls ``update_from``, which gathers the sampled transitions from the replay buffer inside that graph.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import types
 from collections.abc import Sequence
@@ -18,7 +20,7 @@ from typing import Any
 import torch
 
 from actorcritic.algos.settings import OffPolicyConfig
-from actorcritic.core.buffers import Batch
+from actorcritic.core.buffers import Batch, ReplayBuffer
 from actorcritic.core.members import member_copy
 from actorcritic.core.networks import QEnsemble
 from actorcritic.core.optim import Adam, ensemble_critic_loss
@@ -42,7 +44,8 @@ class OffPolicyLearner:
         self.critic_target = make_target(self.critic)
         self.actor_optim = Adam(self.actor, cfg.actor_lr, cfg.max_grad_norm, self.members)
         self.critic_optim = Adam(self.critic, cfg.critic_lr, cfg.max_grad_norm, self.members)
-        self.device_type = torch.device(device).type
+        self.device = torch.device(device)
+        self.device_type = self.device.type
         if cfg.precision == "bf16" and not bf16_supported(self.device_type):
             raise UserError(f"precision bf16 needs a {self.device_type.upper()} with bfloat16 support; this one has none: use float32")  # fmt: skip
 
@@ -64,50 +67,72 @@ class OffPolicyLearner:
         make = lambda: self.make_actor(self.config, self.obs_dim, self.action_dim, [torch.Generator()], "cpu")  # noqa: E731
         return member_copy(make, self.actor, member, self.members)
 
-    def draw_noise(self, batch: Batch) -> Any:
-        """The random numbers one update needs, from each member's generator (outside any compiled graph)."""
+    def draw_noise(self, batch_size: int) -> Any:
+        """The random numbers one update of ``batch_size`` transitions per member needs, from each member's
+        generator (outside any compiled graph)."""
         raise NotImplementedError
 
     def step(self, batch: Batch, noise: Any, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
         """The update, given its noise; each algorithm's file has it."""
         raise NotImplementedError
 
+    def step_from(self, replay: ReplayBuffer, index: torch.Tensor, noise: Any, update_actor: bool,
+                  update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip
+        """``step`` on the replay buffer's transitions at ``index``: compiled, the gather is in the graph."""
+        return type(self).step(self, replay.gather(index), noise, update_actor, update_targets)
+
     def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
-        """One update: the critics always; the actor and the targets when the loop says so. Metrics per member."""
-        noise = self.draw_noise(batch)
-        bf16 = self.config.precision == "bf16"  # matrix products in bfloat16; parameters and Adam stay float32
-        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=bf16):
-            return self.step(batch, noise, update_actor, update_targets)
+        """One update on ``batch``: the critics always; the actor and the targets when the loop says so.
+        Metrics per member."""
+        with self.precision():
+            return self.step(batch, self.draw_noise(batch.rewards.shape[1]), update_actor, update_targets)
+
+    def update_from(self, replay: ReplayBuffer, index: torch.Tensor, update_actor: bool,
+                    update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip
+        """One update on ``replay``'s transitions at ``index`` [M, B] (``ReplayBuffer.draw``), as the loop runs it."""
+        with self.precision():
+            return self.step_from(replay, index, self.draw_noise(index.shape[1]), update_actor, update_targets)
+
+    def precision(self) -> contextlib.AbstractContextManager:
+        """Matrix products in bfloat16 under ``precision="bf16"``; parameters and Adam stay float32."""
+        if self.config.precision != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, dtype=torch.bfloat16)
 
     def compile(self) -> None:
-        """Run ``step`` through torch.compile: one graph per (update_actor, update_targets) the loop asks for.
+        """Run ``step`` and ``step_from`` through torch.compile: one graph per (update_actor, update_targets)
+        the loop asks for, built at the first call of each.
 
         torch.compile keeps its graphs on the code object it compiles, and at most 8 of them: so each learner
-        compiles its own copy of ``step``'s code, and its graphs go when it goes (with one shared code
-        object the fifth TD3 learner in a process failed). A learner's tensors never change shape, dtype,
-        device or identity once built (a loaded checkpoint is copied into them) and its settings are
-        frozen, so after the first call of each branch, which runs every guard and compiles that branch's
-        graph, a call runs only the guards that tell its graphs apart: the branch flags. Guard checks cost
-        5-6% of a training step.
+        compiles its own copy of the code, and its graphs go when it goes (with one shared code object the
+        fifth TD3 learner in a process failed). A learner's tensors never change shape, dtype, device or
+        identity once built (a loaded checkpoint is copied into them), nor do the replay buffer's, and
+        its settings are frozen, so after the first call of each branch, which runs every guard and
+        compiles that branch's graph, a call runs only the guards that tell its graphs apart: the branch
+        flags. Guard checks cost 5-6% of a training step.
         """
-        method = type(self).step
+        self.step, self.step_from = self._compiled(type(self).step), self._compiled(type(self).step_from)
+        if self.device_type == "cpu":  # inductor's probe of the CPU's vector ISA, 1-1.5 s of waiting on
+            threading.Thread(target=_probe_cpu_isa, daemon=True).start()  # subprocesses: now, not at the first update
+
+    def _compiled(self, method: Any) -> Any:
+        """``method`` bound to this learner, through torch.compile, on a code object of its own."""
         code = method.__code__.replace()  # equal, but not the same object
-        own = types.MethodType(types.FunctionType(code, method.__globals__, "step", None, method.__closure__), self)
+        own = types.MethodType(types.FunctionType(code, method.__globals__, method.__name__, None, method.__closure__), self)  # fmt: skip
         # The networks' attributes are never guarded; asserts on input sizes repeat what the guards checked.
         options = {"guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe, "size_asserts": False}
         compiled = torch.compile(own, dynamic=False, fullgraph=True, options=options)
         warm: set[tuple[bool, bool, int]] = set()  # (branch, thread count) called with every guard
 
-        def step(batch: Batch, noise: Any, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
+        def run(*args: Any) -> dict[str, torch.Tensor]:
+            *_, update_actor, update_targets = args
             if (key := (update_actor, update_targets, torch.get_num_threads())) not in warm:
                 warm.add(key)  # dynamo guards the thread count too: a new count has a graph of its own
-                return compiled(batch, noise, update_actor, update_targets)
+                return compiled(*args)
             with torch.compiler.set_stance(skip_guard_eval_unsafe=True):
-                return compiled(batch, noise, update_actor, update_targets)
+                return compiled(*args)
 
-        self.step = step
-        if self.device_type == "cpu":  # inductor's probe of the CPU's vector ISA, 1-1.5 s of waiting on
-            threading.Thread(target=_probe_cpu_isa, daemon=True).start()  # subprocesses: now, not at the first update
+        return run
 
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""

@@ -114,10 +114,10 @@ class SACLearner(OffPolicyLearner):
             return actor(obs)  # the mean action tanh(mean) for evaluation
         return actor.sample(obs, generators)[0]
 
-    def draw_noise(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    def draw_noise(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """eps ~ N(0, 1) for the two reparameterised samples, a' at s' and a~ at s: [2, M, B, action_dim]."""
-        m, b, a = batch.actions.shape
-        return member_randn((m, 2, b, a), self.generators, batch.actions.device).unbind(1)
+        shape = (self.members, 2, batch_size, self.action_dim)
+        return member_randn(shape, self.generators, self.device).unbind(1)
 
     def step(self, batch: Batch, noise: tuple[torch.Tensor, torch.Tensor], update_actor: bool,
              update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip

@@ -66,6 +66,7 @@ class ReplayBuffer:
         self.terminated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.truncated = torch.zeros(shape, dtype=torch.bool, device=self.device)
         self.pos, self.full = 0, False
+        self._pos = torch.zeros((), dtype=torch.long, device=self.device)  # pos again, as a tensor for gather
         self._fields = (self.obs, self.actions, self.rewards, self.next_obs, self.terminated, self.truncated)
         self._numpy = [t.numpy() for t in self._fields] if self.device.type == "cpu" else None
         self.generators = [torch.Generator(self.device).manual_seed(s) for s in seeds]
@@ -97,6 +98,8 @@ class ReplayBuffer:
                 storage[self.pos] = _as_tensor(x, storage.dtype, self.device)
         self.pos = (self.pos + 1) % self.rows
         self.full = self.full or self.pos == 0
+        if self.n_step > 1:  # n-step windows stop at the newest row
+            self._pos.fill_(self.pos)
 
     def mark_episode_end(self, env_mask) -> None:
         """Cut the episodes in progress for these envs (their next stored step starts a new one).
@@ -112,15 +115,23 @@ class ReplayBuffer:
     def sample(self, batch_size: int) -> Batch:
         """Uniformly sample ``batch_size`` transitions per member (with replacement), each member from its
         own block of envs with its own generator."""
+        return self.gather(self.draw(batch_size))
+
+    def draw(self, batch_size: int) -> torch.Tensor:
+        """The positions ``sample`` gathers, [M, batch_size]: uniform over each member's stored transitions,
+        from its own generator. The index tensor is reused: gather it before the next draw."""
         if self._index.shape[1] != batch_size:
             self._index = torch.empty((self.members, batch_size), dtype=torch.long, device=self.device)
         for m, g in enumerate(self.generators):
             torch.randint(len(self), (batch_size,), generator=g, device=self.device, out=self._index[m])
-        return self.gather(self._index)
+        return self._index
 
     def gather(self, index: torch.Tensor) -> Batch:
         """The transitions at ``index`` [M, B]: per member, positions in [0, len(self)) of its own data
-        (position p is row p // num_envs of its env p % num_envs)."""
+        (position p is row p // num_envs of its env p % num_envs).
+
+        It reads tensors and sizes fixed at construction only (the newest row as a tensor, ``_pos``), so
+        a compiled update gathers inside its graph and never needs to recompile as the buffer fills."""
         t, env = index.div(self.num_envs, rounding_mode="floor"), index.remainder(self.num_envs)
         column = env + self._block  # [M, B]: the env's column in storage
         flat = t * self.obs.shape[1] + column
@@ -141,7 +152,7 @@ class ReplayBuffer:
         k = torch.arange(self.n_step, device=self.device)
         rows = (t.unsqueeze(-1) + k) % self.rows  # [M, B, n]: the same env's next n steps
         window = rows * self.obs.shape[1] + column.unsqueeze(-1)
-        available = (self.pos - 1 - t) % self.rows + 1  # steps written from t to the newest row
+        available = (self._pos - 1 - t) % self.rows + 1  # steps written from t to the newest row
         terminated = self.terminated.view(-1)[window]
         episode_end = terminated | self.truncated.view(-1)[window]
         returns, length, discounts = nstep_window(
@@ -186,6 +197,7 @@ class ReplayBuffer:
         for name in ("obs", "next_obs", "actions", "rewards", "terminated", "truncated"):
             getattr(self, name)[:n, cols] = state[name].to(self.device)
         self.pos, self.full = int(state["pos"]), bool(state["full"])
+        self._pos.fill_(self.pos)
         generators = self.generators if member is None else [self.generators[member]]
         for g, g_state in zip(generators, state["generators"], strict=True):
             g.set_state(g_state)

@@ -8,6 +8,7 @@ A back end (A3C's worker processes, Ray) brings a trainer of its own with the sa
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -68,7 +69,7 @@ class OffPolicyTrainer(Trainer):
         self.clock, self.metrics = clock, metrics
         if compile:  # the update reads no counter, so the only guards are the two decisions below
             learner.compile()
-        self.update = learner.update
+        self.update = functools.partial(learner.update_from, buffer)  # update(index, update_actor, update_targets)
 
     def start(self) -> None:
         mid_episode = self.collector.runner.start()
@@ -95,7 +96,7 @@ class OffPolicyTrainer(Trainer):
             n = clock.num_updates + 1
             update_actor = n % cfg.policy_delay == 0  # TD3's delayed policy updates
             update_targets = update_actor and (n // cfg.policy_delay) % cfg.target_update_period == 0
-            self.metrics.add(self.update(self.buffer.sample(cfg.batch_size), update_actor, update_targets))
+            self.metrics.add(self.update(self.buffer.draw(cfg.batch_size), update_actor, update_targets))
             clock.num_updates = n
         clock.update_seconds += time.perf_counter() - started
 
