@@ -98,8 +98,7 @@ class ReplayBuffer:
                 storage[self.pos] = _as_tensor(x, storage.dtype, self.device)
         self.pos = (self.pos + 1) % self.rows
         self.full = self.full or self.pos == 0
-        if self.n_step > 1:  # n-step windows stop at the newest row
-            self._pos.fill_(self.pos)
+        self._pos.fill_(self.pos)  # n-step windows stop at the newest row
 
     def mark_episode_end(self, env_mask) -> None:
         """Cut the episodes in progress for these envs (their next stored step starts a new one).
