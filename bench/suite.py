@@ -14,10 +14,11 @@ command again to go on (ours resumes from its checkpoints, an unfinished SB3 see
 
     python bench/suite.py run [--jobs pendulum-ddpg ...] [--workers 2] [--runs runs/suite] [--precision auto]
     python bench/suite.py run --jobs pendulum-sac --seeds 2 --steps 2000 --runs /tmp/s --data /tmp/s/data  # a smoke test
-    python bench/suite.py report [--data docs/data/suite] [--figure docs/images/suite.png]
+    python bench/suite.py report [--data docs/data/suite ...] [--summary PATH] [--figure docs/images/suite.png]
 
 ``run`` exports each finished job's curves and wall times to ``docs/data/suite/<job>.json``; ``report``
-reads those and writes ``summary.md`` beside them and the figure: per job, the IQM of the final evaluation
+reads those (from one or more ``--data`` directories, a later one's job replacing an earlier one's) and
+writes ``summary.md`` beside the first (or at ``--summary``) and the figures: per job, the IQM of the final evaluation
 over seeds with its 95% bootstrap CI, the probability that a seed of ours beats a seed of SB3, steps to
 the env's target, IQM learning curves with CI bands, and the CPU time per side (sum over units, one thread
 each). Needs the [bench] extra (SB3), [mujoco] for InvertedPendulum and HalfCheetah, [box2d] for
@@ -328,7 +329,10 @@ def ours_settings(job: dict) -> str:
     return f"{job.get('precision', 'float32')}{', compiled' if job.get('compile') else ''}"
 
 
-def report(data: Path, figure: Path, improvement: Path) -> None:
+def report(data: list[Path], figure: Path, improvement: Path, summary: Path | None = None) -> None:
+    """The table, ``summary`` (default: ``data[0]/summary.md``) and the figures for the jobs in ``data``; with
+    several directories, a job found in a later one replaces the same job from an earlier one (e.g. a run of
+    the Pendulum jobs with more seeds over the suite's own)."""
     from actorcritic.core.stats import (
         average_probability_of_improvement,
         bootstrap_ci,
@@ -336,10 +340,10 @@ def report(data: Path, figure: Path, improvement: Path) -> None:
         probability_of_improvement,
     )
 
-    results = [json.loads(p.read_text()) for p in sorted(data.glob("*.json"))]
-    results.sort(key=lambda r: list(JOBS).index(r["name"]))
+    by_name = {r["name"]: r for d in data for r in (json.loads(p.read_text()) for p in sorted(d.glob("*.json")))}
+    results = sorted(by_name.values(), key=lambda r: list(JOBS).index(r["name"]))
     if not results:
-        raise SystemExit(f"no finished jobs in {data}; run `python bench/suite.py run` first")
+        raise SystemExit(f"no finished jobs in {' '.join(map(str, data))}; run `python bench/suite.py run` first")
     rows = ["| job | seeds | steps | ours IQM [95% CI] | SB3 IQM [95% CI] | P(ours > SB3) | steps to target, ours / SB3 "
             "| time, ours / SB3 | ours ran |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     finals = [(final_returns(r["ours"]), final_returns(r["sb3"])) for r in results]
@@ -357,7 +361,9 @@ def report(data: Path, figure: Path, improvement: Path) -> None:
                     f"| {solve} | {t_ours / 60:.1f} / {t_sb3 / 60:.1f} {kind} min ({t_sb3 / t_ours:.2f}x) | {ours_settings(job)} |")  # fmt: skip
     average = average_probability_of_improvement([x for x, _ in finals], [y for _, y in finals])
     table = "\n".join(rows) + f"\n\nAverage over the {len(results)} jobs of P(ours > SB3): {average:.2f}\n"
-    (data / "summary.md").write_text(
+    summary = summary or data[0] / "summary.md"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(
         "Final evaluation return: interquartile mean over seeds with its 95% percentile-bootstrap CI; "
         "P(ours > SB3): the probability that a seed of ours ends above a seed of SB3, with its 95% CI; steps to target: median first evaluation at the env's target (seeds that got there); time: "
         "the sum over units, one thread each (ours: seed groups of at most 5; SB3: one process per seed), CPU time (user + system) "
@@ -441,7 +447,9 @@ def main() -> None:
     p_run.add_argument("--precision", choices=["auto", "bf16", "float32"], default="auto",
                        help="ours' update: auto is bf16 where the CPU has it (AVX-512 BF16 or AMX), else float32")  # fmt: skip
     p_report = sub.add_parser("report")
-    p_report.add_argument("--data", type=Path, default=Path("docs/data/suite"))
+    p_report.add_argument("--data", type=Path, nargs="+", default=[Path("docs/data/suite")],
+                          help="directories of exported jobs; a job in a later one replaces the same job in an earlier one")  # fmt: skip
+    p_report.add_argument("--summary", type=Path, help="where the table goes (default: the first --data's summary.md)")
     p_report.add_argument("--figure", type=Path, default=Path("docs/images/suite.png"))
     p_report.add_argument("--improvement", type=Path, default=Path("docs/images/suite-improvement.png"))
     p_unit = sub.add_parser("sb3-unit")  # one SB3 seed, in its own process (run starts these)
@@ -466,7 +474,7 @@ def main() -> None:
                                   learning_starts=min(job.learning_starts, args.steps // 5)) for name, job in jobs.items()}  # fmt: skip
         run(jobs, args.runs, args.workers, args.data)
     elif args.command == "report":
-        report(args.data, args.figure, args.improvement)
+        report(args.data, args.figure, args.improvement, args.summary)
     else:
         train_sb3(args.job, args.seed, args.out)
 
