@@ -22,7 +22,7 @@ def test_compiled_update_matches_eager(cls, train_step, learner_modules):
 
 
 def test_compiled_learners_in_one_process_each_run_their_own_graph(train_step, learner_modules):
-    """After warm-up a compiled update runs only the guards that tell graphs apart; two learners with other
+    """A compiled update checks no guard on its learner's settings; two learners with other
     learning rates (constants in their graphs), trained in turn, must still each match their eager twin."""
     configs = [TD3.config_cls(hidden_sizes=(16, 16), actor_lr=lr, critic_lr=lr) for lr in (1e-3, 3e-2)]
     eager = [TD3("Pendulum-v1", cfg, seed=0) for cfg in configs]
@@ -36,6 +36,20 @@ def test_compiled_learners_in_one_process_each_run_their_own_graph(train_step, l
     for want_agent, got_agent in zip(eager, compiled, strict=True):
         # lr 3e-2 grows float differences to about 2e-6; a wrong learning rate would move weights by far more
         assert_same_networks(learner_modules(want_agent), learner_modules(got_agent), rtol=1e-4, atol=1e-5)
+
+
+def test_a_batch_of_another_size_gets_a_graph_of_its_own(train_step, learner_modules):
+    """A compiled update checks only the guards on its own arguments: the batch is one, so a batch of
+    another size than the first call's is compiled for, not run through a graph built for the old size."""
+    cfg = SAC.config_cls(hidden_sizes=(16, 16))
+    eager = SAC("Pendulum-v1", cfg, seed=0)
+    compiled = SAC("Pendulum-v1", cfg, seed=0, compile=True)
+    for step, n in enumerate((32, 8, 32, 8)):
+        batch = random_batch(step, n=n)
+        want, got = train_step(eager, batch), train_step(compiled, batch)
+        for k in want:
+            torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=1e-6, msg=k)
+    assert_same_networks(learner_modules(eager), learner_modules(compiled), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(("cls", "n_step"), [(TD3, 1), (SAC, 3)])
