@@ -132,6 +132,16 @@ def test_sac_log_std_is_clamped():
     assert torch.all(log_std == SquashedGaussianActor.LOG_STD_MAX)
 
 
+@pytest.mark.parametrize("members", [1, 3])
+def test_sac_exploration_draws_the_action_that_sample_draws(members):
+    """Acting skips the log-probability, not the random draw: the same actions, the generators left alike."""
+    actor = SquashedGaussianActor(3, 2, (8,), members=members)
+    obs = torch.randn(members, 5, 3) if members > 1 else torch.randn(5, 3)
+    ours, theirs = ([torch.Generator().manual_seed(m) for m in range(members)] for _ in range(2))
+    for _ in range(2):
+        torch.testing.assert_close(actor.explore(obs, ours), actor.sample(obs, theirs)[0], rtol=0, atol=0)
+
+
 def test_sac_autotune_moves_alpha_towards_the_entropy_target(train_step):
     high = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,), target_entropy=5.0, alpha_lr=1e-2), seed=0)
     low = SAC("Pendulum-v1", SACConfig(hidden_sizes=(16,), target_entropy=-5.0, alpha_lr=1e-2), seed=0)

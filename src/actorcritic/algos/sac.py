@@ -112,7 +112,7 @@ class SACLearner(OffPolicyLearner):
             generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
         if deterministic or cfg.deterministic:
             return actor(obs)  # the mean action tanh(mean) for evaluation
-        return actor.sample(obs, generators)[0]
+        return actor.explore(obs, generators)
 
     def draw_noise(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """eps ~ N(0, 1) for the two reparameterised samples, a' at s' and a~ at s: [2, M, B, action_dim]."""

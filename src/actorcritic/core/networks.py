@@ -206,13 +206,25 @@ class SquashedGaussianActor(_Actor):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """a = tanh(mean + std eps) and log pi(a|s), with eps ~ N(0, 1) drawn here or given (a compiled update)."""
         mean, log_std = self.distribution(obs)
-        if eps is None:
-            if obs.dim() < 3:  # one member's observations: its generator alone
-                generators = generators[0] if isinstance(generators, Sequence) else generators
-            eps = member_randn(mean.shape, generators, mean.device)
+        eps = _standard_normal(mean, generators) if eps is None else eps
         u = mean + log_std.exp() * eps
         gaussian_log_prob = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         return torch.tanh(u), gaussian_log_prob - squash_correction(u)
+
+    def explore(self, obs: torch.Tensor, generators: Sequence[torch.Generator] | torch.Generator) -> torch.Tensor:
+        """The action of ``sample`` (the same draw of eps) without its log-probability, which acting never reads."""
+        mean, log_std = self.distribution(obs)
+        return torch.tanh(mean + log_std.exp() * _standard_normal(mean, generators))
+
+
+def _standard_normal(
+    like: torch.Tensor, generators: Sequence[torch.Generator] | torch.Generator | None
+) -> torch.Tensor:
+    """eps ~ N(0, 1) shaped like ``like`` ([M, ..., d]), member m's from generators[m]; one member's [..., d]
+    (fewer than 3 dimensions) from its generator alone."""
+    if like.dim() < 3:
+        generators = generators[0] if isinstance(generators, Sequence) else generators
+    return member_randn(like.shape, generators, like.device)
 
 
 def squash_correction(u: torch.Tensor) -> torch.Tensor:
