@@ -25,12 +25,11 @@ from actorcritic import ALGOS
 
 
 def train_seconds(agents: list, steps: int) -> float:
-    """Seconds for ``steps`` env steps (each with one update) of every agent, one agent after another."""
+    """Seconds for ``steps`` env steps (each with one update, past the warm-up) of every agent, one agent after another."""
     started = time.perf_counter()
     for agent in agents:
         for _ in range(steps):
-            agent.trainer.gather()
-            agent.trainer.train(1)
+            agent.trainer.turn()  # the loop's turn: an env step, then an update that also gives the next action
     return time.perf_counter() - started
 
 

@@ -79,6 +79,31 @@ def test_compiled_update_from_the_buffer_matches_eager(cls, n_step, learner_modu
     eager.close()
 
 
+@pytest.mark.parametrize("cls", [TD3, SAC])
+def test_the_compiled_update_acts_as_the_policy_would_after_it(cls, learner_modules):
+    """After an env step the loop's update also gives the policy's next exploration action, in its graph
+    (``update_and_act_from``): the eager update followed by the policy's own call, from the same draws."""
+    cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=64, learning_starts=40)
+    eager = cls("Pendulum-v1", cfg, seed=[0, 1])
+    compiled = cls("Pendulum-v1", cfg, seed=[0, 1], compile=True)
+    eager.trainer.start()
+    replay, collector = eager.buffer, eager.trainer.collector
+    for step in range(4):
+        for _ in range(20):
+            eager.trainer.gather()
+        index, obs = replay.draw(cfg.batch_size).clone(), collector.observations()
+        for mine, theirs in zip(compiled.learner.generators, eager.learner.generators, strict=True):
+            mine.set_state(theirs.get_state())
+        update_actor = step % 2 == 1
+        eager.learner.update_from(replay, index, update_actor, update_actor)
+        want = eager.learner.policy(obs, deterministic=False)  # SAC: drawn after the update's noise
+        _, got = compiled.learner.update_and_act_from(replay, index, update_actor, update_actor, obs)
+        assert got.shape == (2, 1, 1)
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    assert_same_networks(learner_modules(eager), learner_modules(compiled), rtol=1e-5, atol=1e-6)
+    eager.close()
+
+
 def assert_same_networks(want: dict, got: dict, rtol: float, atol: float) -> None:
     for name, module in want.items():
         other = got[name].state_dict()

@@ -164,3 +164,25 @@ def test_a_dropped_agent_is_freed_at_once_with_its_replay_buffer(cls):
         assert freed_agent() is None and freed_buffer() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(("cls", "config"), [(TD3, TD3Config), (SAC, SACConfig)])
+def test_acting_inside_the_update_is_acting_after_it(cls, config):
+    """A turn's last update also computes the next exploration action (``update_and_act_from``); a run
+    that calls the policy for every action instead, after each update, is bit for bit the same run."""
+    cfg = config(hidden_sizes=(16, 16), learning_starts=50, batch_size=32)
+    fused, separate = (cls("Pendulum-v1", cfg, seed=[3, 4]) for _ in range(2))
+    for agent in (fused, separate):
+        agent.trainer.start()
+    for _ in range(150):
+        fused.trainer.turn()
+        separate.trainer.gather()  # the policy's own call ...
+        if separate.global_step >= cfg.learning_starts:
+            separate.trainer.train(1)  # ... after an update that computes no action
+    assert fused.trainer.collector.next_actions is not None and separate.trainer.collector.next_actions is None
+    assert fused.num_updates == separate.num_updates == 101
+    assert torch.equal(fused.buffer.actions, separate.buffer.actions)
+    for p, q in zip(fused.learner.actor.parameters(), separate.learner.actor.parameters(), strict=True):
+        assert torch.equal(p, q)
+    fused.close()
+    separate.close()

@@ -87,7 +87,7 @@ class DDPGLearner(OffPolicyLearner):
 
     @staticmethod
     def act(cfg: DDPGConfig, actor: torch.nn.Module, obs: torch.Tensor, deterministic: bool,
-            generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
+            generators: Sequence[torch.Generator] | None, eps: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
         return actor(obs)  # exploration noise is the loop's
 
     def draw_noise(self, batch_size: int) -> torch.Tensor | None:

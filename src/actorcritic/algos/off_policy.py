@@ -57,7 +57,9 @@ class OffPolicyLearner:
 
     @staticmethod
     def act(cfg: Any, actor: torch.nn.Module, obs: torch.Tensor, deterministic: bool,
-            generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
+            generators: Sequence[torch.Generator] | None, eps: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """The policy's action at ``obs``; exploring, its random draws come from ``generators``, or are ``eps``
+        (``draw_act_noise``), drawn before a compiled graph."""
         raise NotImplementedError
 
     def policy(self, obs: torch.Tensor, deterministic: bool = True) -> torch.Tensor:
@@ -73,6 +75,11 @@ class OffPolicyLearner:
         generator (outside any compiled graph)."""
         raise NotImplementedError
 
+    def draw_act_noise(self, obs: torch.Tensor) -> torch.Tensor | None:
+        """The random numbers one exploration action at ``obs`` [M, n, obs_dim] draws inside the policy, from
+        each member's generator (None: the policy is deterministic, and the loop adds its noise)."""
+        return None
+
     def step(self, batch: Batch, noise: Any, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
         """The update, given its noise; each algorithm's file has it."""
         raise NotImplementedError
@@ -81,6 +88,15 @@ class OffPolicyLearner:
                   update_targets: bool) -> dict[str, torch.Tensor]:  # fmt: skip
         """``step`` on the replay buffer's transitions at ``index``: compiled, the gather is in the graph."""
         return type(self).step(self, replay.gather(index), noise, update_actor, update_targets)
+
+    def step_and_act_from(self, replay: ReplayBuffer, index: torch.Tensor, noise: Any, update_actor: bool,
+                          update_targets: bool, obs: torch.Tensor,
+                          act_noise: torch.Tensor | None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:  # fmt: skip
+        """``step_from``, then the exploration action at ``obs`` with the updated actor, in float32 as
+        acting is: compiled, one graph for both, which reads the actor's weights while they are in cache."""
+        metrics = type(self).step_from(self, replay, index, noise, update_actor, update_targets)
+        with torch.no_grad(), torch.autocast(self.device_type, enabled=False):
+            return metrics, self.act(self.config, self.actor, obs, False, None, act_noise)
 
     def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
         """One update on ``batch``: the critics always; the actor and the targets when the loop says so.
@@ -94,6 +110,17 @@ class OffPolicyLearner:
         with self.precision():
             return self.step_from(replay, index, self.draw_noise(index.shape[1]), update_actor, update_targets)
 
+    def update_and_act_from(self, replay: ReplayBuffer, index: torch.Tensor, update_actor: bool, update_targets: bool,
+                            obs: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:  # fmt: skip
+        """``update_from``, and the policy's exploration action at ``obs`` [M, n, obs_dim] after it (before
+        the loop's noise): what ``policy(obs, deterministic=False)`` would give next, from the same draws.
+        After an env step the loop calls this, so that acting costs no call of its own."""
+        with self.precision():
+            noise = self.draw_noise(index.shape[1])  # the update's draws, then acting's, as when it acts on its own
+            return self.step_and_act_from(
+                replay, index, noise, update_actor, update_targets, obs, self.draw_act_noise(obs)
+            )
+
     def precision(self) -> contextlib.AbstractContextManager:
         """Matrix products in bfloat16 under ``precision="bf16"``; parameters and Adam stay float32."""
         if self.config.precision != "bf16":
@@ -101,8 +128,8 @@ class OffPolicyLearner:
         return torch.autocast(self.device_type, dtype=torch.bfloat16)
 
     def compile(self) -> None:
-        """Run ``step`` and ``step_from`` through torch.compile: one graph per (update_actor, update_targets)
-        the loop asks for, built at the first call of each.
+        """Run ``step``, ``step_from`` and ``step_and_act_from`` through torch.compile: one graph per
+        (update_actor, update_targets) the loop asks for, built at the first call of each.
 
         torch.compile keeps its graphs on the code object it compiles, and at most 8 of them: so each learner
         compiles its own copy of the code, and its graphs go when it goes (with one shared code object the
@@ -114,6 +141,7 @@ class OffPolicyLearner:
         ``set_stance(skip_guard_eval_unsafe=True)`` on every call made an update 5-7% slower than this.)
         """
         self.step, self.step_from = self._compiled(type(self).step), self._compiled(type(self).step_from)
+        self.step_and_act_from = self._compiled(type(self).step_and_act_from)
         if self.device_type == "cpu":  # inductor's probe of the CPU's vector ISA, 1-1.5 s of waiting on
             threading.Thread(target=_probe_cpu_isa, daemon=True).start()  # subprocesses: now, not at the first update
 

@@ -109,10 +109,16 @@ class SACLearner(OffPolicyLearner):
 
     @staticmethod
     def act(cfg: SACConfig, actor: torch.nn.Module, obs: torch.Tensor, deterministic: bool,
-            generators: Sequence[torch.Generator]) -> torch.Tensor:  # fmt: skip
+            generators: Sequence[torch.Generator] | None, eps: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
         if deterministic or cfg.deterministic:
             return actor(obs)  # the mean action tanh(mean) for evaluation
-        return actor.explore(obs, generators)
+        return actor.explore(obs, generators, eps)
+
+    def draw_act_noise(self, obs: torch.Tensor) -> torch.Tensor | None:
+        """eps ~ N(0, 1) for one exploration action per env, [M, n, action_dim] (None: the deterministic variant)."""
+        if self.config.deterministic:
+            return None
+        return member_randn((*obs.shape[:-1], self.action_dim), self.generators, self.device)
 
     def draw_noise(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """eps ~ N(0, 1) for the two reparameterised samples, a' at s' and a~ at s: [2, M, B, action_dim]."""

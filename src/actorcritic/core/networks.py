@@ -211,10 +211,17 @@ class SquashedGaussianActor(_Actor):
         gaussian_log_prob = (-0.5 * eps.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         return torch.tanh(u), gaussian_log_prob - squash_correction(u)
 
-    def explore(self, obs: torch.Tensor, generators: Sequence[torch.Generator] | torch.Generator) -> torch.Tensor:
-        """The action of ``sample`` (the same draw of eps) without its log-probability, which acting never reads."""
+    def explore(
+        self,
+        obs: torch.Tensor,
+        generators: Sequence[torch.Generator] | torch.Generator | None = None,
+        eps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The action of ``sample`` (the same draw of eps, or the given one) without its log-probability, which
+        acting never reads."""
         mean, log_std = self.distribution(obs)
-        return torch.tanh(mean + log_std.exp() * _standard_normal(mean, generators))
+        eps = _standard_normal(mean, generators) if eps is None else eps
+        return torch.tanh(mean + log_std.exp() * eps)
 
 
 def _standard_normal(

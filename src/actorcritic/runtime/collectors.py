@@ -57,17 +57,27 @@ class StepCollector:
         self.runner, self.policy, self.noises = runner, policy, list(noises)
         self.explore_generators, self.learning_starts = list(explore_generators), learning_starts
         self.action_dim, self.device = action_dim, device
+        self.next_actions: tuple[np.ndarray, torch.Tensor] | None = None  # (observations, the policy's actions there)
+
+    def observations(self) -> torch.Tensor:
+        """The envs' current observations, [members, envs per member, obs_dim]."""
+        obs = torch.as_tensor(self.runner.obs, dtype=torch.float32, device=self.device)
+        return obs.view(len(self.noises), self.runner.num_envs, -1)
 
     def explore(self, global_step: int) -> np.ndarray:
         """Actions for the envs' observations: uniform random before learning_starts, then the policy plus
-        each member's noise, clipped to [-1, 1]."""
+        each member's noise, clipped to [-1, 1]. The policy's part is ``next_actions`` where the last update
+        computed it for these very observations (``OffPolicyTrainer.train``), else the policy's call."""
         n = self.runner.num_envs
         if global_step < self.learning_starts:
             uniform = [torch.rand((n, self.action_dim), generator=g) for g in self.explore_generators]
             return (torch.cat(uniform) * 2 - 1).numpy()
+        ready, self.next_actions = self.next_actions, None
         with torch.no_grad():
-            obs = torch.as_tensor(self.runner.obs, dtype=torch.float32, device=self.device)
-            actions = self.policy(obs.view(len(self.noises), n, -1), deterministic=False)
+            if ready is not None and np.array_equal(ready[0], self.runner.obs):
+                actions = ready[1]
+            else:
+                actions = self.policy(self.observations(), deterministic=False)
             noise = torch.stack([noise.sample(global_step) for noise in self.noises])
             return (actions + noise).clamp_(-1.0, 1.0).view(-1, self.action_dim).cpu().numpy()
 

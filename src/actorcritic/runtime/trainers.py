@@ -61,7 +61,15 @@ class Trainer:
 
 class OffPolicyTrainer(Trainer):
     """A vector step of exploration into the replay buffer (or, from a back end, a fragment of them), then
-    ``gradient_steps`` updates every ``train_freq`` vector steps once ``learning_starts`` steps are in."""
+    ``gradient_steps`` updates every ``train_freq`` vector steps once ``learning_starts`` steps are in.
+
+    The last update of a turn also computes the policy's action at the envs' new observations, in the
+    update's own graph when compiled, and the next turn's exploration starts from it: acting then costs
+    no call of its own and reads the actor's weights while they are in cache (``update_and_act_from``).
+    The draws and the action are those of acting after the update, so a run is the same either way.
+    """
+
+    acts_here = True  # its collector steps this process's envs (a Ray trainer's workers act on their own)
 
     def __init__(self, cfg: Any, learner: Any, buffer: ReplayBuffer, collector: StepCollector, clock: Clock,
                  metrics: MetricSums, compile: bool = False):  # fmt: skip
@@ -70,6 +78,7 @@ class OffPolicyTrainer(Trainer):
         if compile:  # the update reads no counter, so the only guards are the two decisions below
             learner.compile()
         self.update = functools.partial(learner.update_from, buffer)  # update(index, update_actor, update_targets)
+        self.update_and_act = functools.partial(learner.update_and_act_from, buffer)  # (..., obs) -> (metrics, actions)
 
     def start(self) -> None:
         mid_episode = self.collector.runner.start()
@@ -87,26 +96,45 @@ class OffPolicyTrainer(Trainer):
         if clock.global_step >= cfg.learning_starts:
             phases = clock.vector_steps // cfg.train_freq - before // cfg.train_freq
             if phases:
-                self.train(phases * cfg.gradient_steps)
+                self.train(phases * cfg.gradient_steps, act=self.acts_here)
 
-    def train(self, updates: int) -> None:
-        cfg, clock = self.cfg, self.clock
+    def train(self, updates: int, act: bool = False) -> None:
+        """``updates`` updates; with ``act``, the last one also gives the policy's action at the envs'
+        current observations, for the collector's next step."""
+        cfg, clock, collector = self.cfg, self.clock, self.collector
         started = time.perf_counter()
-        for _ in range(updates):
+        collector.next_actions = None  # the policy is about to move
+        for i in range(updates):
             n = clock.num_updates + 1
             update_actor = n % cfg.policy_delay == 0  # TD3's delayed policy updates
             update_targets = update_actor and (n // cfg.policy_delay) % cfg.target_update_period == 0
-            self.metrics.add(self.update(self.buffer.draw(cfg.batch_size), update_actor, update_targets))
+            index = self.buffer.draw(cfg.batch_size)
+            if act and i == updates - 1:
+                metrics, actions = self.update_and_act(index, update_actor, update_targets, collector.observations())
+                collector.next_actions = (collector.runner.obs.copy(), actions)
+            else:
+                metrics = self.update(index, update_actor, update_targets)
+            self.metrics.add(metrics)
             clock.num_updates = n
         clock.update_seconds += time.perf_counter() - started
 
     def state_dict(self, member: int, include_buffer: bool) -> dict[str, Any]:
-        return {"buffer": self.buffer.state_dict(member)} if include_buffer else {}
+        state: dict[str, Any] = {"buffer": self.buffer.state_dict(member)} if include_buffer else {}
+        ready = self.collector.next_actions
+        if ready is not None:  # a run resumed here acts as it would have gone on
+            obs = ready[0][self.collector.runner.member_envs(member)]
+            state["next_actions"] = {"obs": torch.as_tensor(obs).clone(), "actions": ready[1][member].clone()}
+        return state
 
     def load_state_dict(self, states: list[dict[str, Any]]) -> None:
         for i, s in enumerate(states):
             if "buffer" in s:
                 self.buffer.load_state_dict(s["buffer"], member=i)
+        ready = [s.get("next_actions") for s in states]
+        self.collector.next_actions = None
+        if all(r is not None for r in ready):
+            obs = torch.cat([r["obs"] for r in ready]).numpy()
+            self.collector.next_actions = (obs, torch.stack([r["actions"] for r in ready]).to(self.collector.device))
 
 
 class OnPolicyTrainer(Trainer):

@@ -110,6 +110,8 @@ class RayBackend:
 class RayTrainer(OffPolicyTrainer):
     """The learner's side: the local off-policy trainer, fed by K rollout workers' fragments, weights out."""
 
+    acts_here = False  # the workers act, with their own copies of the policy
+
     def __init__(self, agent: Any, local: OffPolicyTrainer, config: RayConfig):
         super().__init__(local.cfg, local.learner, local.buffer, local.collector, local.clock, local.metrics)
         self.update = local.update
