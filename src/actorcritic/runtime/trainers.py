@@ -66,7 +66,7 @@ class OffPolicyTrainer(Trainer):
     The last update of a turn also computes the policy's action at the envs' new observations, in the
     update's own graph when compiled, and the next turn's exploration starts from it: acting then costs
     no call of its own and reads the actor's weights while they are in cache (``update_and_act_from``).
-    The draws and the action are those of acting after the update, so a run is the same either way.
+    Its random draws come in the same order, so a run is the one that calls the policy after the update.
     """
 
     acts_here = True  # its collector steps this process's envs (a Ray trainer's workers act on their own)
