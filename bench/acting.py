@@ -11,20 +11,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable
 
 import torch
 from _warm import warm_agent
+from updates import time_per_call
 
 from actorcritic import ALGOS
-
-
-def ms_per_call(fn: Callable[[], object], n: int) -> float:
-    started = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - started) / n * 1e3
 
 
 def main() -> None:
@@ -53,7 +45,7 @@ def main() -> None:
         for block in range(args.blocks):
             order = [("fused", turn), ("separate", act_then_update)]
             for side, fn in order if block % 2 else order[::-1]:
-                times[side].append(ms_per_call(fn, args.steps))
+                times[side].append(1e3 * time_per_call(fn, args.steps))
         f, s = statistics.median(times["fused"]), statistics.median(times["separate"])
         pairs = statistics.median(b / a for a, b in zip(times["fused"], times["separate"], strict=True))
         print(f"{algo:6}{f:13.2f}{s:12.2f}{100 * (1 - f / s):7.1f}%{pairs:11.3f}x")
