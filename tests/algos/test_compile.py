@@ -63,7 +63,7 @@ def test_compiled_update_from_the_buffer_matches_eager(cls, n_step, learner_modu
     replay = eager.buffer  # one buffer for both learners: the same transitions at the same index
     for _ in range(40):
         eager.trainer.gather()
-    for step in range(6):
+    for step in range(8):  # each branch 4 times: from its third call, the captured graph runs without dynamo
         for _ in range(7):  # 7 new rows: some windows that ran to the newest row now run further
             eager.trainer.gather()
         index = replay.draw(cfg.batch_size).clone()
@@ -76,6 +76,7 @@ def test_compiled_update_from_the_buffer_matches_eager(cls, n_step, learner_modu
         for k in want:
             torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=1e-6, msg=k)
     assert_same_networks(learner_modules(eager), learner_modules(compiled), rtol=1e-5, atol=1e-6)
+    assert_captured(compiled.learner.step_from, branches=2)
     eager.close()
 
 
@@ -88,8 +89,8 @@ def test_the_compiled_update_acts_as_the_policy_would_after_it(cls, learner_modu
     compiled = cls("Pendulum-v1", cfg, seed=[0, 1], compile=True)
     eager.trainer.start()
     replay, collector = eager.buffer, eager.trainer.collector
-    for step in range(4):
-        for _ in range(20):
+    for step in range(8):
+        for _ in range(5):
             eager.trainer.gather()
         index, obs = replay.draw(cfg.batch_size).clone(), collector.observations()
         for mine, theirs in zip(compiled.learner.generators, eager.learner.generators, strict=True):
@@ -101,7 +102,13 @@ def test_the_compiled_update_acts_as_the_policy_would_after_it(cls, learner_modu
         assert got.shape == (2, 1, 1)
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
     assert_same_networks(learner_modules(eager), learner_modules(compiled), rtol=1e-5, atol=1e-6)
+    assert_captured(compiled.learner.step_and_act_from, branches=2)
     eager.close()
+
+
+def assert_captured(update, branches: int) -> None:
+    """Each branch the loop asked for runs its captured graph (``actorcritic.core.capture``), not dynamo."""
+    assert len(update.graphs) == branches and all(update.graphs.values()), update.graphs
 
 
 def assert_same_networks(want: dict, got: dict, rtol: float, atol: float) -> None:

@@ -3,6 +3,7 @@
 loaded into the running agent (a resume)."""
 
 import pytest
+import torch
 from torch._dynamo.utils import counters
 
 from actorcritic import DDPG, SAC, TD3
@@ -50,3 +51,28 @@ def test_many_compiled_learners_in_one_process():
             agent.trainer.gather()
         agent.trainer.train(2)  # both branches: the critic alone, then the actor and the targets too
         agent.close()
+
+
+@pytest.mark.parametrize("cls", [TD3, SAC])
+def test_a_checkpoint_loaded_under_captured_updates_is_what_they_read(cls):
+    """Once captured, an update runs its graph on the tensors it read when captured
+    (``actorcritic.core.capture``): a loaded checkpoint must be copied into those, so that the updates after
+    it repeat, bit for bit, the ones that first followed it."""
+    cfg = cls.config_cls(hidden_sizes=(16, 16), batch_size=16, learning_starts=20)
+    agent = cls("Pendulum-v1", cfg, seed=0, compile=True)
+    agent.trainer.start()
+    for _ in range(40):
+        agent.trainer.gather()
+    agent.trainer.train(8)  # each branch of the update four times: captured
+    assert all(agent.learner.step_from.graphs.values()) and agent.learner.step_from.graphs
+    saved = state_dict(agent)
+
+    def train() -> list[torch.Tensor]:
+        agent.trainer.train(10)
+        return [t.clone() for t in agent.learner.actor.state_dict().values()]
+
+    first = train()
+    load_state_dict(agent, [saved])
+    again = train()
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    agent.close()

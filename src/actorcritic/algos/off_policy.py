@@ -22,6 +22,7 @@ import torch
 
 from actorcritic.algos.settings import OffPolicyConfig
 from actorcritic.core.buffers import Batch, ReplayBuffer
+from actorcritic.core.capture import Captured
 from actorcritic.core.members import member_copy
 from actorcritic.core.networks import QEnsemble
 from actorcritic.core.optim import Adam, ensemble_critic_loss
@@ -139,6 +140,8 @@ class OffPolicyLearner:
         index or batch, the noise) and on global state (grad mode, autocast, the thread count), not the
         thousand on the learner, the buffer and the modules' globals. (Skipping those after warm-up by entering
         ``set_stance(skip_guard_eval_unsafe=True)`` on every call made an update 5-7% slower than this.)
+        From the third call of a branch on, not even that: the call runs the branch's graph directly, on the
+        tensors dynamo handed it (``actorcritic.core.capture.Captured``), which the same facts make sound.
         """
         self.step, self.step_from = self._compiled(type(self).step), self._compiled(type(self).step_from)
         self.step_and_act_from = self._compiled(type(self).step_and_act_from)
@@ -146,7 +149,7 @@ class OffPolicyLearner:
             threading.Thread(target=_probe_cpu_isa, daemon=True).start()  # subprocesses: now, not at the first update
 
     def _compiled(self, method: Any) -> Any:
-        """``method`` bound to this learner, through torch.compile, on a code object of its own."""
+        """``method`` bound to this learner, through torch.compile, on a code object of its own, captured."""
         code = method.__code__.replace()  # equal, but not the same object
         own = types.MethodType(types.FunctionType(code, method.__globals__, method.__name__, None, method.__closure__), self)  # fmt: skip
         arguments = set(code.co_varnames[1 : code.co_argcount]) - {"replay"}  # all but self and the buffer
@@ -156,7 +159,7 @@ class OffPolicyLearner:
             return [not g.name or re.split(r"[.\[]", g.name, maxsplit=1)[0] in arguments for g in guards]
 
         # No asserts on input sizes either: the arguments' are guarded, the learner's and the buffer's fixed.
-        return torch.compile(own, dynamic=False, fullgraph=True, options={"guard_filter_fn": checked, "size_asserts": False})  # fmt: skip
+        return Captured(own, self.device_type, options={"size_asserts": False}, guard_filter_fn=checked)
 
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""

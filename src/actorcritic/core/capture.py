@@ -1,0 +1,174 @@
+"""A compiled function whose graph, once captured, runs without dynamo: on a CPU, what a CUDA graph is on a GPU.
+
+Every call of a ``torch.compile``d function runs Python around its compiled kernels: dynamo's frame (the
+guards, and reading every tensor the function touches off its objects), AOTAutograd's runtime wrapper, and
+the rebuilding of the return value. For an off-policy update that is about 0.3 ms of 2.7 ms (DDPG,
+256-256 networks, batch 256, on a 2-core CPU), run with the caches cold from the update's own kernels.
+
+``Captured`` records what dynamo hands the compiled graph, and from then on calls the graph itself:
+
+1. The first call with a given key (the arguments other than tensors, the tensors' shapes and dtypes, grad
+   mode and autocast) copies the call's tensors into static tensors of its own and runs the function
+   through dynamo on those. It records the graph dynamo calls, the inputs it passes the graph (the
+   function's own tensors and the static ones) and where the return value's tensors are among its outputs.
+2. The second call with that key does the same, and checks that dynamo passed the very same input tensors
+   to the same graph.
+3. Every later call copies its tensors into the static ones (skipped where it passes those) and calls the
+   graph on the recorded inputs, as a CUDA graph replays on its static inputs.
+
+That is sound for a function of tensors that reads the same tensor objects on every call (loading a
+checkpoint copies into them), has no effect other than on tensors, and whose Python control flow depends
+on the key alone: the off-policy updates are such functions (``OffPolicyLearner.compile``). A key that
+fails the check keeps running through dynamo, as does everything on a torch without the compiler wrapper
+used here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils import _pytree as pytree
+
+
+@dataclass
+class _Graph:
+    """One key's captured graph: its inputs, the static tensors among them, and how to rebuild the result."""
+
+    graph: Callable[..., Sequence[torch.Tensor]]
+    inputs: tuple[Any, ...]
+    statics: list[torch.Tensor]
+    where: list[int | None]  # per leaf of the result: its position among the graph's outputs (None: a constant)
+    constants: list[Any]
+    spec: pytree.TreeSpec
+
+    def same(self, other: _Graph) -> bool:
+        """Whether dynamo ran the same graph on the same tensors with the same result's layout."""
+        return (self.graph is other.graph and len(self.inputs) == len(other.inputs)
+                and all(a is b for a, b in zip(self.inputs, other.inputs, strict=True))
+                and self.where == other.where and self.spec == other.spec)  # fmt: skip
+
+    def run(self, tensors: list[torch.Tensor]) -> Any:
+        for static, tensor in zip(self.statics, tensors, strict=True):
+            if static is not tensor:
+                static.copy_(tensor)
+        outputs = self.graph(*self.inputs)
+        leaves = [c if i is None else outputs[i] for i, c in zip(self.where, self.constants, strict=True)]
+        return pytree.tree_unflatten(leaves, self.spec)
+
+
+class Captured:
+    """``fn`` through ``torch.compile`` (inductor with ``options``, whole graph, static shapes), each key's
+    graph run directly once captured."""
+
+    def __init__(self, fn: Callable[..., Any], device_type: str, options: dict[str, Any] | None = None,
+                 guard_filter_fn: Callable[[list[Any]], list[bool]] | None = None):  # fmt: skip
+        self.device_type = device_type
+        self.graphs: dict[Hashable, _Graph | None] = {}  # None: the key runs through dynamo
+        self._first: dict[Hashable, _Graph] = {}
+        self._recording: list[tuple[Any, tuple[Any, ...], Sequence[torch.Tensor]]] | None = None
+        dynamo_options = {"guard_filter_fn": guard_filter_fn} if guard_filter_fn else None
+        inductor_wrapper = getattr(torch, "_TorchCompileInductorWrapper", None)
+        self.capturing = inductor_wrapper is not None
+        if not self.capturing:  # pragma: no cover - a torch without it: plain torch.compile
+            self.fn = torch.compile(fn, dynamic=False, fullgraph=True, options={**(options or {}), **(dynamo_options or {})})  # fmt: skip
+            return
+        inductor = inductor_wrapper(None, options, False)  # what torch.compile(options=options) would build
+
+        def backend(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
+            graph = inductor(gm, example_inputs)  # called as dynamo calls a backend's function: graph(*inputs)
+
+            def run(*inputs: Any) -> Any:
+                outputs = graph(*inputs)
+                if self._recording is not None:
+                    self._recording.append((graph, inputs, outputs))
+                return outputs
+
+            return run
+
+        self.fn = torch.compile(fn, backend=backend, dynamic=False, fullgraph=True, options=dynamo_options)
+
+    def __call__(self, *args: Any) -> Any:
+        if not self.capturing:  # pragma: no cover
+            return self.fn(*args)
+        tensors, key = self._split(args)
+        graph = self.graphs.get(key, False)
+        if graph:
+            return graph.run(tensors)
+        if graph is None:
+            return self.fn(*args)
+        return self._record(key, args, tensors)
+
+    def _split(self, args: tuple[Any, ...]) -> tuple[list[torch.Tensor], Hashable]:
+        """The call's tensors (the arguments that are tensors or tuples of them), and its key."""
+        tensors: list[torch.Tensor] = []
+        key: list[Hashable] = [torch.is_grad_enabled(), torch.is_autocast_enabled(self.device_type)]
+        for a in args:
+            if isinstance(a, torch.Tensor):
+                tensors.append(a)
+                key.append((a.shape, a.dtype))
+            elif isinstance(a, tuple) and a and all(isinstance(t, torch.Tensor) for t in a):
+                tensors += a
+                key.append((type(a), *((t.shape, t.dtype) for t in a)))
+            else:
+                key.append(a)
+        return tensors, tuple(key)
+
+    def _record(self, key: Hashable, args: tuple[Any, ...], tensors: list[torch.Tensor]) -> Any:
+        """Run through dynamo on the key's static tensors, recording the graph; the second time, capture it."""
+        first = self._first.get(key)
+        statics = first.statics if first else [t.detach().clone() for t in tensors]
+        for static, tensor in zip(statics, tensors, strict=True):
+            static.copy_(tensor)
+        self._recording = []
+        try:
+            result = self.fn(*_rebuild(args, iter(statics)))
+        finally:
+            recorded, self._recording = self._recording, None
+        seen = _seen(recorded, statics, result)
+        originals = {id(static): tensor for static, tensor in zip(statics, tensors, strict=True)}
+        # An argument handed back is the caller's tensor, as dynamo would return it, not this key's static copy.
+        result = pytree.tree_map_only(torch.Tensor, lambda t: originals.get(id(t), t), result)
+        if seen is None:  # not one graph, or a result dynamo made itself: this key stays with dynamo
+            self.graphs[key] = None
+        elif first is None:
+            self._first[key] = seen
+        else:
+            self.graphs[key] = seen if seen.same(first) else None
+            del self._first[key]
+        return result
+
+
+def _rebuild(args: tuple[Any, ...], statics: Any) -> tuple[Any, ...]:
+    """``args`` with each tensor replaced by the next static tensor, in ``Captured._split``'s order."""
+    out = []
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            out.append(next(statics))
+        elif isinstance(a, tuple) and a and all(isinstance(t, torch.Tensor) for t in a):
+            items = [next(statics) for _ in a]
+            out.append(type(a)(*items) if hasattr(a, "_fields") else tuple(items))  # a NamedTuple stays one
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def _seen(recorded: list[Any], statics: list[torch.Tensor], result: Any) -> _Graph | None:
+    """The one graph a call ran and where its result's tensors are among the graph's outputs, if it can replay."""
+    if len(recorded) != 1:
+        return None
+    graph, inputs, outputs = recorded[0]
+    leaves, spec = pytree.tree_flatten(result)
+    where: list[int | None] = []
+    for leaf in leaves:
+        if isinstance(leaf, torch.Tensor):
+            i = next((i for i, out in enumerate(outputs) if out is leaf), None)
+            if i is None:
+                return None
+            where.append(i)
+        else:
+            where.append(None)
+    constants = [None if isinstance(leaf, torch.Tensor) else leaf for leaf in leaves]
+    return _Graph(graph, tuple(inputs), statics, where, constants, spec)
