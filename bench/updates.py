@@ -2,7 +2,9 @@
 
 - ours: ``agent.trainer.train(1)``, one update as the loop runs it (replay sampling and TD3's delay
   included), eager and with ``compile=True`` (the whole update, gradients and Adam included, one graph),
-  each in float32 and with ``precision="bf16"`` (the matrix products in bfloat16 through autocast);
+  each in float32 and with ``precision="bf16"`` (the matrix products in bfloat16 through autocast), and
+  compiled in float32 with each call through dynamo ("via dynamo": its graph not captured, as before
+  ``actorcritic.core.capture``);
 - SB3: ``model.train(gradient_steps=N, batch_size=256)`` with identical networks (256-256), batch size and
   env (Pendulum-v1), needs the [bench] extra (``pip install -e ".[bench]"``). It shares this process, whose
   threads flush denormals once ours has started (``actorcritic.runtime.denormals``), so its updates here
