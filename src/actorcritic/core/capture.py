@@ -109,7 +109,7 @@ class Captured:
             if isinstance(a, torch.Tensor):
                 tensors.append(a)
                 key.append((a.shape, a.dtype))
-            elif isinstance(a, tuple) and a and all(isinstance(t, torch.Tensor) for t in a):
+            elif _tensor_tuple(a):
                 tensors += a
                 key.append((type(a), *((t.shape, t.dtype) for t in a)))
             else:
@@ -119,9 +119,12 @@ class Captured:
     def _record(self, key: Hashable, args: tuple[Any, ...], tensors: list[torch.Tensor]) -> Any:
         """Run through dynamo on the key's static tensors, recording the graph; the second time, capture it."""
         first = self._first.get(key)
-        statics = first.statics if first else [t.detach().clone() for t in tensors]
-        for static, tensor in zip(statics, tensors, strict=True):
-            static.copy_(tensor)
+        if first is None:
+            statics = [t.detach().clone() for t in tensors]
+        else:
+            statics = first.statics
+            for static, tensor in zip(statics, tensors, strict=True):
+                static.copy_(tensor)
         self._recording = []
         try:
             result = self.fn(*_rebuild(args, iter(statics)))
@@ -147,7 +150,7 @@ def _rebuild(args: tuple[Any, ...], statics: Any) -> tuple[Any, ...]:
     for a in args:
         if isinstance(a, torch.Tensor):
             out.append(next(statics))
-        elif isinstance(a, tuple) and a and all(isinstance(t, torch.Tensor) for t in a):
+        elif _tensor_tuple(a):
             items = [next(statics) for _ in a]
             out.append(type(a)(*items) if hasattr(a, "_fields") else tuple(items))  # a NamedTuple stays one
         else:
@@ -162,13 +165,17 @@ def _seen(recorded: list[Any], statics: list[torch.Tensor], result: Any) -> _Gra
     graph, inputs, outputs = recorded[0]
     leaves, spec = pytree.tree_flatten(result)
     where: list[int | None] = []
+    constants: list[Any] = []
     for leaf in leaves:
-        if isinstance(leaf, torch.Tensor):
-            i = next((i for i, out in enumerate(outputs) if out is leaf), None)
-            if i is None:
-                return None
-            where.append(i)
-        else:
-            where.append(None)
-    constants = [None if isinstance(leaf, torch.Tensor) else leaf for leaf in leaves]
+        tensor = isinstance(leaf, torch.Tensor)
+        i = next((i for i, out in enumerate(outputs) if out is leaf), None) if tensor else None
+        if tensor and i is None:
+            return None
+        where.append(i)
+        constants.append(None if tensor else leaf)
     return _Graph(graph, tuple(inputs), statics, where, constants, spec)
+
+
+def _tensor_tuple(a: Any) -> bool:
+    """Whether an argument is a (named) tuple of tensors, whose tensors are inputs of their own."""
+    return isinstance(a, tuple) and bool(a) and all(isinstance(t, torch.Tensor) for t in a)
