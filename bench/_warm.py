@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from actorcritic import ALGOS
 from actorcritic.runtime.denormals import flush_denormals
+from actorcritic.runtime.heap import keep_freed_memory
 
 
 def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: int = 256, warmup: int = 1_000,
@@ -15,6 +16,7 @@ def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: 
                          precision=precision)  # fmt: skip
     agent = cls("Pendulum-v1", cfg, seed=seeds, compile=compile)
     flush_denormals()  # as the loop does before it starts the trainer
+    keep_freed_memory()
     agent.trainer.start()  # the envs
     for _ in range(warmup):
         agent.trainer.gather()  # random actions: fill the buffer, no updates

@@ -28,6 +28,7 @@ from actorcritic.runtime.clock import Clock
 from actorcritic.runtime.collectors import RolloutCollector
 from actorcritic.runtime.denormals import flush_denormals
 from actorcritic.runtime.envs import EnvRunner, probe_env
+from actorcritic.runtime.heap import keep_freed_memory
 from actorcritic.runtime.trainers import Trainer
 
 REPORT_SECONDS = 0.1  # how often a worker process sends its finished episodes and summed metrics
@@ -39,6 +40,7 @@ class A3CWorker:
     def __init__(self, env: str, config: A3CConfig, seed: int, env_kwargs: dict[str, Any] | None = None,
                  device: str = "cpu"):  # fmt: skip
         flush_denormals()  # as the loop does: this process's thread computes gradients and Adam steps
+        keep_freed_memory()
         env_kwargs = dict(env_kwargs or {})
         spec = probe_env(env, env_kwargs, "A3C", discrete_ok=True)
         init, policy = stream_generator(seed, Stream.INIT), stream_generator(seed, Stream.POLICY, device=device)

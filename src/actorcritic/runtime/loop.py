@@ -32,6 +32,7 @@ from actorcritic.runtime import checkpoint as ckpt
 from actorcritic.runtime import state
 from actorcritic.runtime.callbacks import Callback, Callbacks, config_callbacks
 from actorcritic.runtime.denormals import flush_denormals
+from actorcritic.runtime.heap import keep_freed_memory
 from actorcritic.runtime.logging import RunLogger
 from actorcritic.runtime.plots import plot_run
 from actorcritic.runtime.progress import ProgressBar
@@ -148,6 +149,7 @@ def _start(agent: Agent, held: contextlib.ExitStack) -> None:
         if m.logger is None:
             m.logger = RunLogger(m.run_dir, _log_columns(agent), m.resume_step)
     flush_denormals()  # Adam's moments of dead units sink into denormals, each a slow microcode assist
+    keep_freed_memory()  # an update's buffers, freed and allocated again each call, are not page-faulted in anew
     agent.trainer.start()
 
 
