@@ -3,9 +3,11 @@
 Both sides run the real training loop (env steps, exploration, replay, one update per env step) on
 Pendulum-v1 with the same config, after the same warm-up: the batched group does ``--steps`` env steps
 per member, the sequential side trains K single agents for ``--steps`` each. Throughput is env steps of
-all members per second. Repeats are interleaved (batched, sequential, batched, ...); medians are shown.
+all members per second. Repeats are interleaved (batched, sequential, batched, ...); medians are shown,
+and the speed-up is also given as the median (and range) of each repeat's own ratio, sequential time over
+batched time: a repeat's two sides run seconds apart, so a slow spell of a shared machine cancels there.
 
-    python bench/seeds.py [--algos ddpg td3 sac] [--k 8] [--steps 300] [--repeats 3] [--hidden 256] [--threads N]
+    python bench/seeds.py [--algos ddpg td3 sac] [--k 8] [--steps 100] [--repeats 9] [--hidden 256] [--threads N]
                           [--compile] [--precision bf16]
 
 With ``--compile`` every agent, the group and each single one, runs its update compiled (``compile=True``);
@@ -37,8 +39,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac"], choices=sorted(ALGOS))
     parser.add_argument("--k", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -51,9 +53,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {args.hidden}-{args.hidden} "
           f"MLPs, batch {args.batch}, one update per env step; K = {args.k}; medians of {args.repeats} repeats "
           f"of {args.steps} steps per member; {'compiled' if args.compile else 'eager'}, {args.precision}")  # fmt: skip
-    print(
-        f"{'algo':6}{'batched SPS':>13}{'sequential SPS':>16}{'speed-up':>10}{'ms/step batched':>17}{'ms/step seq':>13}"
-    )
+    print(f"{'algo':6}{'batched SPS':>13}{'sequential SPS':>16}{'speed-up':>10}{'ms/step batched':>17}"
+          f"{'ms/step seq':>13}{'per-repeat speed-up (range)':>30}")  # fmt: skip
     for algo in args.algos:
         group, *singles = [
             warm_agent(algo, s, args.hidden, args.batch, compile=args.compile, precision=args.precision)
@@ -66,8 +67,10 @@ def main() -> None:
             sequential.append(train_seconds(singles, args.steps))
         total = args.k * args.steps
         b, s = statistics.median(batched), statistics.median(sequential)
+        ratios = [si / bi for si, bi in zip(sequential, batched, strict=True)]
+        spread = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
         print(f"{algo:6}{total / b:13.0f}{total / s:16.0f}{s / b:9.2f}x{1e3 * b / args.steps:17.2f}"
-              f"{1e3 * s / total:13.2f}")  # fmt: skip
+              f"{1e3 * s / total:13.2f}{spread:>30}")  # fmt: skip
 
 
 if __name__ == "__main__":

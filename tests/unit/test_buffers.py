@@ -226,6 +226,25 @@ def test_sample_draws_uniformly_over_stored_transitions_only(n_step):
     assert counts.min() > 1700 and counts.max() < 2300
 
 
+def test_each_members_draw_is_torch_randint_from_its_own_generator():
+    """Member m's positions are what torch.randint over its stored transitions gives from a generator
+    seeded with its seed, as a run of that seed alone draws them; each draw refills one index tensor."""
+    buffer = ReplayBuffer(30, OBS_DIM, ACT_DIM, num_envs=2, seed=[11, 12, 13])
+    rows = 3 * 2  # members x envs per member
+    references = [torch.Generator().manual_seed(s) for s in (11, 12, 13)]
+    index = None
+    for _ in range(4):  # the stored count grows between draws
+        for _ in range(3):
+            buffer.add(np.zeros((rows, OBS_DIM)), np.zeros((rows, ACT_DIM)), np.zeros(rows), np.zeros((rows, OBS_DIM)),
+                       np.zeros(rows, bool), np.zeros(rows, bool))  # fmt: skip
+        drawn = buffer.draw(40)
+        assert index is None or drawn is index
+        index = drawn
+        for m, g in enumerate(references):
+            assert torch.equal(index[m], torch.randint(len(buffer), (40,), generator=g))
+    assert buffer.draw(8).shape == (3, 8)  # another batch size gets an index of its own
+
+
 def test_sampling_uses_the_buffers_own_seeded_generator():
     rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
     a = ReplayBuffer(30, OBS_DIM, ACT_DIM, num_envs=3, n_step=2, seed=123)

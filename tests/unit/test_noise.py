@@ -222,3 +222,21 @@ def test_ou_same_seed_reproducible():
     for step in range(5):
         torch.manual_seed(100 + step)
         assert torch.equal(a.sample(step), b.sample(step))
+
+
+@pytest.mark.parametrize("cls", [ActionNoise, GaussianNoise, OrnsteinUhlenbeckNoise])
+def test_sample_into_out_is_the_sample_itself(cls):
+    """A group's collector draws each member's noise into its row of one tensor: the same draws, the same
+    process, whatever the row held before."""
+    kwargs = {} if cls is ActionNoise else {"sigma": 0.4, "min_sigma": 0.1, "decay_period": 10}
+    alone, into = cls(3, 2, seed=4, clip=0.5, **kwargs), cls(3, 2, seed=4, clip=0.5, **kwargs)
+    rows = torch.full((2, 3, 2), 7.0)
+    for step in range(12):
+        want = alone.sample(step)
+        got = into.sample(step, out=rows[1])
+        assert got.data_ptr() == rows[1].data_ptr()
+        assert torch.equal(rows[1], want)
+        assert torch.equal(rows[0], torch.full((3, 2), 7.0))  # the other row is left alone
+        if step == 5:  # an episode ends in two of the envs
+            alone.reset(torch.tensor([True, False, True]))
+            into.reset(torch.tensor([True, False, True]))

@@ -73,6 +73,7 @@ class ReplayBuffer:
         # Column where each member's block starts, and a reusable index buffer for sampling.
         self._block = (torch.arange(self.members, device=self.device) * num_envs).unsqueeze(1)
         self._index = torch.empty((self.members, 0), dtype=torch.long, device=self.device)
+        self._index_rows: tuple[torch.Tensor, ...] = ()  # its rows, one view per member
 
     @property
     def capacity(self) -> int:
@@ -121,8 +122,10 @@ class ReplayBuffer:
         from its own generator. The index tensor is reused: gather it before the next draw."""
         if self._index.shape[1] != batch_size:
             self._index = torch.empty((self.members, batch_size), dtype=torch.long, device=self.device)
-        for m, g in enumerate(self.generators):
-            torch.randint(len(self), (batch_size,), generator=g, device=self.device, out=self._index[m])
+            self._index_rows = self._index.unbind(0)
+        stored = len(self)
+        for row, g in zip(self._index_rows, self.generators, strict=True):
+            row.random_(0, stored, generator=g)  # torch.randint's draw, into the row in place
         return self._index
 
     def gather(self, index: torch.Tensor) -> Batch:

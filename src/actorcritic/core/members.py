@@ -59,8 +59,8 @@ def member_randn(
     if shape[0] != len(generators):
         raise ValueError(f"shape {tuple(shape)} does not start with the {len(generators)} members")
     out = torch.empty(shape, device=device)
-    for m, g in enumerate(generators):
-        torch.randn(shape[1:], generator=g, device=device, out=out[m])
+    for row, g in zip(out.unbind(0), generators, strict=True):
+        row.normal_(generator=g)  # torch.randn's draw, into the row in place
     return out
 
 

@@ -22,7 +22,8 @@ def decayed_sigma(step: int, max_sigma: float, min_sigma: float | None, decay_pe
 
 
 class ActionNoise:
-    """Base: no noise. ``sample(step)`` returns a [num_envs, action_dim] tensor, clipped to +-clip if given."""
+    """Base: no noise. ``sample(step)`` returns a [num_envs, action_dim] tensor, clipped to +-clip if given;
+    ``sample(step, out)`` writes it into ``out`` (a group's collector fills one row per member)."""
 
     def __init__(self, num_envs: int, action_dim: int, seed: int = 0, device: str = "cpu", clip: float | None = None):
         self.shape = (num_envs, action_dim)
@@ -33,8 +34,13 @@ class ActionNoise:
     def _clipped(self, noise: torch.Tensor) -> torch.Tensor:
         return noise if self.clip is None else noise.clamp_(-self.clip, self.clip)
 
-    def sample(self, step: int) -> torch.Tensor:
-        return torch.zeros(self.shape, device=self.device)
+    def sample(self, step: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.zeros(self.shape, device=self.device) if out is None else out.zero_()
+
+    def _standard_normal(self, out: torch.Tensor | None) -> torch.Tensor:
+        """N(0, 1) draws of the noise's shape from its generator, into ``out`` if given (torch.randn's draws)."""
+        out = torch.empty(self.shape, device=self.device) if out is None else out
+        return out.normal_(generator=self.generator)
 
     def reset(self, mask: torch.Tensor | None = None) -> None:
         """Reset the state of the envs in ``mask`` (all envs if None); stateless noise ignores it."""
@@ -64,9 +70,9 @@ class GaussianNoise(ActionNoise):
         super().__init__(num_envs, action_dim, seed, device, clip)
         self.max_sigma, self.min_sigma, self.decay_period = sigma, min_sigma, decay_period
 
-    def sample(self, step: int) -> torch.Tensor:
+    def sample(self, step: int, out: torch.Tensor | None = None) -> torch.Tensor:
         sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
-        return self._clipped(sigma * torch.randn(self.shape, generator=self.generator, device=self.device))
+        return self._clipped(self._standard_normal(out).mul_(sigma))
 
 
 class OrnsteinUhlenbeckNoise(ActionNoise):
@@ -95,11 +101,11 @@ class OrnsteinUhlenbeckNoise(ActionNoise):
         self.theta, self.mu, self.dt = theta, mu, dt
         self.state = torch.full(self.shape, mu, device=self.device)
 
-    def sample(self, step: int) -> torch.Tensor:
+    def sample(self, step: int, out: torch.Tensor | None = None) -> torch.Tensor:
         sigma = decayed_sigma(step, self.max_sigma, self.min_sigma, self.decay_period)
-        dw = torch.randn(self.shape, generator=self.generator, device=self.device)
+        dw = self._standard_normal(out)
         self.state += self.theta * (self.mu - self.state) * self.dt + sigma * math.sqrt(self.dt) * dw
-        return self._clipped(self.state.clone())
+        return self._clipped(dw.copy_(self.state))
 
     def reset(self, mask: torch.Tensor | None = None) -> None:
         if mask is None:

@@ -58,6 +58,8 @@ class StepCollector:
         self.explore_generators, self.learning_starts = list(explore_generators), learning_starts
         self.action_dim, self.device = action_dim, device
         self.next_actions: tuple[np.ndarray, torch.Tensor] | None = None  # (observations, the policy's actions there)
+        self._noise = torch.empty((len(self.noises), runner.num_envs, action_dim), device=device)  # each step's
+        self._noise_rows = self._noise.unbind(0)  # member m's noise, drawn into in place
 
     def observations(self) -> torch.Tensor:
         """The envs' current observations, [members, envs per member, obs_dim]."""
@@ -78,8 +80,9 @@ class StepCollector:
                 actions = ready[1]
             else:
                 actions = self.policy(self.observations(), deterministic=False)
-            noise = torch.stack([noise.sample(global_step) for noise in self.noises])
-            return (actions + noise).clamp_(-1.0, 1.0).view(-1, self.action_dim).cpu().numpy()
+            for noise, row in zip(self.noises, self._noise_rows, strict=True):
+                noise.sample(global_step, out=row)
+            return (actions + self._noise).clamp_(-1.0, 1.0).view(-1, self.action_dim).cpu().numpy()
 
     def collect(self, global_step: int) -> tuple[np.ndarray, ...]:
         """One vector step: (obs, actions, rewards, next_obs, terminated, truncated), as the buffer stores it."""
