@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from actorcritic.core.networks import ACTIVATIONS, DeterministicActor, QEnsemble, mlp
+from actorcritic.core.networks import ACTIVATIONS, DeterministicActor, QEnsemble, StackedMLP, mlp
 from actorcritic.core.optim import gradient_step, make_adam
 from actorcritic.errors import UserError
 
@@ -92,6 +92,26 @@ def test_qensemble_members_are_independent_mlps_on_obs_then_action(n):
         h = torch.relu(h @ w1 + b1)
         torch.testing.assert_close(q[i], (h @ w2 + b2).squeeze(-1))
     torch.testing.assert_close(critic(obs, act, critics=1), q[:1])
+
+
+@pytest.mark.parametrize("out_dim", [1, 2])  # 1: compiled as a dot product per row; 2: as a product
+def test_stacked_mlp_traced_for_compiling_matches_eager_with_its_gradients(out_dim):
+    torch.manual_seed(0)
+    net = StackedMLP(4, (16, 8), out_dim, copies=3)
+    x = torch.randn(3, 32, 4, requires_grad=True)
+
+    def forward_and_grads(forward):
+        net.zero_grad()
+        x.grad = None
+        out = forward(x)
+        (out * torch.randn(out.shape, generator=torch.Generator().manual_seed(1))).sum().backward()
+        return [out.detach(), x.grad, *(p.grad for p in net.parameters())]
+
+    eager = forward_and_grads(net)
+    traced = forward_and_grads(torch.compile(net, backend="aot_eager", fullgraph=True))  # is_compiling() inside
+    assert eager[0].shape == (3, 32, out_dim)
+    for e, t in zip(eager, traced, strict=True):
+        torch.testing.assert_close(t, e)
 
 
 def test_qensemble_gradient_of_one_member_touches_only_its_slice():
