@@ -22,6 +22,7 @@ It also reports the loop's own cost per env step outside the update (µs), with 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import statistics
 import time
@@ -44,42 +45,50 @@ def time_per_call(fn: Callable[[], object], n: int) -> float:
     return (time.perf_counter() - start) / n
 
 
-def mlp_products(sizes: list[int], forward: bool = True, wgrad: bool = False, igrad: bool = False) -> list[tuple]:
+def mlp_products(sizes: list[int], forward: bool = True, wgrad: bool = False, igrad: bool = False,
+                 batch: int = BATCH) -> list[tuple]:  # fmt: skip
     """(M, K, N) of each matrix product of an MLP's forward / weight-gradient / input-gradient pass."""
     out = []
     for n_in, n_out in itertools.pairwise(sizes):
         if forward:
-            out.append((BATCH, n_in, n_out))
+            out.append((batch, n_in, n_out))
         if wgrad:
-            out.append((n_out, BATCH, n_in))
+            out.append((n_out, batch, n_in))
         if igrad:
-            out.append((BATCH, n_out, n_in))
+            out.append((batch, n_out, n_in))
     return out
 
 
-def required_products(algo: str) -> list[tuple]:
+def required_products(algo: str, hidden: int = HIDDEN, batch: int = BATCH) -> list[tuple]:
     """Every matrix product one update needs (averaged over TD3's policy delay of 2)."""
-    actor = [OBS, HIDDEN, HIDDEN, ACT * (2 if algo == "sac" else 1)]
-    critic = [OBS + ACT, HIDDEN, HIDDEN, 1]
+    actor = [OBS, hidden, hidden, ACT * (2 if algo == "sac" else 1)]
+    critic = [OBS + ACT, hidden, hidden, 1]
     n_critics = 1 if algo == "ddpg" else 2
-    target = mlp_products(actor) + n_critics * mlp_products(critic)
-    critic_step = n_critics * (mlp_products(critic, wgrad=True) + mlp_products(critic[1:], forward=False, igrad=True))
+    mlp = functools.partial(mlp_products, batch=batch)
+    target = mlp(actor) + n_critics * mlp(critic)
+    critic_step = n_critics * (mlp(critic, wgrad=True) + mlp(critic[1:], forward=False, igrad=True))
     actor_critics = n_critics if algo == "sac" else 1  # SAC's actor uses min over critics, DDPG/TD3 Q_1
     actor_step = (
-        mlp_products(actor, wgrad=True)
-        + mlp_products(actor[1:], forward=False, igrad=True)
-        + actor_critics * mlp_products(critic, igrad=True)  # through the critic to the action, no wgrad
+        mlp(actor, wgrad=True)
+        + mlp(actor[1:], forward=False, igrad=True)
+        + actor_critics * mlp(critic, igrad=True)  # through the critic to the action, no wgrad
     )
     if algo == "td3":
         return target + critic_step + actor_step[: len(actor_step) // 2]  # the actor moves every 2nd update
     return target + critic_step + actor_step
 
 
-def floor_seconds(products: list[tuple], repeats: int = 50, dtype: torch.dtype = torch.float32) -> float:
+def floor_seconds(products: list[tuple], repeats: int = 50, dtype: torch.dtype = torch.float32,
+                  members: int | None = None) -> float:  # fmt: skip
+    """The products timed one by one and summed; with ``members``, each as one ``bmm`` of that many."""
     total = 0.0
     for m, k, n in products:
-        a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
-        total += time_per_call(lambda a=a, b=b: torch.mm(a, b), repeats)
+        if members is None:
+            a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+            total += time_per_call(lambda a=a, b=b: torch.mm(a, b), repeats)
+        else:
+            a, b = torch.randn(members, m, k, dtype=dtype), torch.randn(members, k, n, dtype=dtype)
+            total += time_per_call(lambda a=a, b=b: torch.bmm(a, b), repeats)
     return total
 
 
