@@ -1,7 +1,12 @@
 """Freed heap memory kept by a training process: each check runs in a fresh interpreter and counts the
-minor page faults of two churns in which glibc's malloc, left as it is, hands the heap's top back to the
-kernel so that the next write faults it in again: 512 KiB tensors freed between small ones that stay,
-and a 96 MiB working set (an 8-seed SAC update's size) allocated and freed at once."""
+minor page faults of a churn in which glibc's malloc, left as it is, can hand the heap's top back to the
+kernel so that the next write faults it in again.
+
+- 512 KiB tensors freed between small ones that stay, as a compiled update's buffers are. Whether glibc's
+  defaults refault them depends on the heap's layout: 608 faults a round in some processes, none in
+  others (one run in four here, two in three in another checkout). So only the kept side is checked.
+- A 96 MiB working set (an 8-seed SAC update's size) allocated and freed at once. glibc's defaults
+  refault it on every round, so this one also checks that the setting is what keeps it."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import textwrap
 import pytest
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc: Linux")
+CHURN_PAGES = 6 * (512 << 10) // 4096  # the churn's big tensors, in pages
 
 CHURN = """
 import json, resource, torch
@@ -47,7 +53,6 @@ def run(script: str) -> dict:
 
 
 def test_kept_memory_is_not_faulted_in_again():
-    default = run("print(json.dumps({'faults': faults_per_churn()}))")
     kept = run("""
         from actorcritic.runtime.heap import keep_freed_memory
         took = keep_freed_memory()
@@ -55,9 +60,7 @@ def test_kept_memory_is_not_faulted_in_again():
     """)
     if not kept["took"]:
         pytest.skip("not glibc: malloc's thresholds are left as they are")
-    pages = 6 * (512 << 10) // 4096  # the churn's big tensors, in pages
-    assert default["faults"] > pages / 2  # glibc's defaults fault them in again on most calls
-    assert kept["faults"] < 8
+    assert kept["faults"] < CHURN_PAGES / 16  # the heap still grows in the first rounds (up to 13 seen), then none
 
 
 def test_a_working_set_freed_at_once_is_kept():
@@ -81,4 +84,4 @@ def test_training_keeps_freed_memory():
         DDPG("Pendulum-v1", cfg).learn(30)
         print(json.dumps({"faults": faults_per_churn()}))
     """)
-    assert result["faults"] < 8
+    assert result["faults"] < CHURN_PAGES / 16
