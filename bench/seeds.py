@@ -55,6 +55,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     seeds = list(range(args.k))
+    dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32  # of the products column
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; Pendulum-v1, {args.hidden}-{args.hidden} "
           f"MLPs, batch {args.batch}, one update per env step; K = {args.k}; medians of {args.repeats} repeats "
           f"of {args.steps} steps per member; {'compiled' if args.compile else 'eager'}, {args.precision}")  # fmt: skip
@@ -67,13 +68,11 @@ def main() -> None:
         ]
         train_seconds([group, *singles], 4)  # untimed: compiles every branch (TD3: both) of every agent
         batched, sequential, products = [], [], []
-        dtype = torch.bfloat16 if args.precision == "bf16" else torch.float32
+        needed = required_products(algo, args.hidden, args.batch)
         for _ in range(args.repeats):
             batched.append(train_seconds([group], args.steps))
             sequential.append(train_seconds(singles, args.steps))
-            products.append(
-                floor_seconds(required_products(algo, args.hidden, args.batch), dtype=dtype, members=args.k)
-            )
+            products.append(floor_seconds(needed, dtype=dtype, members=args.k))
         total = args.k * args.steps
         b, s = statistics.median(batched), statistics.median(sequential)
         ratios = [si / bi for si, bi in zip(sequential, batched, strict=True)]
