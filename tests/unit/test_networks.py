@@ -94,11 +94,13 @@ def test_qensemble_members_are_independent_mlps_on_obs_then_action(n):
     torch.testing.assert_close(critic(obs, act, critics=1), q[:1])
 
 
-@pytest.mark.parametrize("out_dim", [1, 2])  # 1: compiled as a dot product per row; 2: as a product
-def test_stacked_mlp_traced_for_compiling_matches_eager_with_its_gradients(out_dim):
+# Compiled, the first layer with 4 inputs is a sum of broadcast products, with 5 a product (THIN_INPUTS); the
+# last with 1 output a dot product per row, with 2 a product.
+@pytest.mark.parametrize(("in_dim", "out_dim"), [(4, 1), (4, 2), (5, 1), (5, 2)])
+def test_stacked_mlp_traced_for_compiling_matches_eager_with_its_gradients(in_dim, out_dim):
     torch.manual_seed(0)
-    net = StackedMLP(4, (16, 8), out_dim, copies=3)
-    x = torch.randn(3, 32, 4, requires_grad=True)
+    net = StackedMLP(in_dim, (16, 8), out_dim, copies=3)
+    x = torch.randn(3, 32, in_dim, requires_grad=True)
 
     def forward_and_grads(forward):
         net.zero_grad()
