@@ -96,7 +96,7 @@ class OffPolicyLearner:
         """``step_from``, then the exploration action at ``obs`` with the updated actor, in float32 as
         acting is: compiled, one graph for both, which reads the actor's weights while they are in cache."""
         metrics = type(self).step_from(self, replay, index, noise, update_actor, update_targets)
-        with torch.no_grad(), torch.autocast(self.device_type, enabled=False):
+        with torch.no_grad(), self.float32():
             return metrics, self.act(self.config, self.actor, obs, False, None, act_noise)
 
     def update(self, batch: Batch, update_actor: bool, update_targets: bool) -> dict[str, torch.Tensor]:
@@ -127,6 +127,13 @@ class OffPolicyLearner:
         if self.config.precision != "bf16":
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=torch.bfloat16)
+
+    def float32(self) -> contextlib.AbstractContextManager:
+        """Autocast off within ``precision()`` under ``precision="bf16"``; otherwise nothing, so that a float32
+        graph holds no autocast op (one is enough for AOTAutograd to bypass its cache: 3 s of each warm start)."""
+        if self.config.precision != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device_type, enabled=False)
 
     def compile(self) -> None:
         """Run ``step``, ``step_from`` and ``step_and_act_from`` through torch.compile: one graph per
