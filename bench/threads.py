@@ -10,6 +10,12 @@ spinning). Conditions: alone; beside one process spinning on a core (any busy pr
 setting started together, and a second run joining one that has run for 10 s (each the time of the slower
 run, from its own start). Runs are interleaved (setting by setting within each repeat) and the table shows
 medians, and each setting's speed in each condition as a share of its speed alone.
+
+With ``threads 1`` and a setting that uses every core alone (``auto`` or one thread per core) among the
+settings, it also prints the most any setting could keep of its speed alone beside one busy process, if
+the scheduler shares the cores fairly: Amdahl's law fitted to the two times alone splits the job into a
+part on one thread (which keeps a whole core beside the busy process) and a part that divides over the
+cores (whose threads and the busy process's share them equally).
 """
 
 from __future__ import annotations
@@ -92,6 +98,25 @@ def main() -> None:
         alone = [statistics.median(times[("alone", n)]) for n in names]
         print(f"{condition:28}" + "".join(f"{t:10.1f} s ({a / t:4.0%} speed)" for t, a in zip(row, alone, strict=True)))
     print("speed: the setting's speed alone over its speed in the condition (100%: no slower than alone)")
+    one, every = "threads 1", next((n for n in ("auto", f"{CORES} threads") if n in names), None)
+    if one in names and every is not None and CORES > 1:
+        t1, tc = (statistics.median(times[("alone", n)]) for n in (one, every))
+        best = fair_share_time(t1, tc, CORES)
+        print(f"beside a busy process, at best (fair shares of the cores, Amdahl's law fitted to {one} and {every} "
+              f"alone): {best:.1f} s, {tc / best:.0%} of {every}'s speed alone")  # fmt: skip
+
+
+def fair_share_time(t1: float, tc: float, cores: int) -> float:
+    """The least time beside one busy single-threaded process of a job that takes ``t1`` on one thread and
+    ``tc`` on ``cores`` threads alone, if the scheduler gives every runnable thread an equal share of the cores.
+
+    Amdahl: the job is a part ``s`` that runs on one thread and a part ``p`` that divides over the threads,
+    ``t1 = s + p`` and ``tc = s + p / cores``. Beside the busy process, the one-thread part keeps a core;
+    the divided part runs at ``cores * cores / (cores + 1)`` cores on ``cores`` threads (each runnable thread
+    gets ``cores / (cores + 1)`` of one) or ``cores - 1`` on one thread fewer, whichever is more."""
+    p = max(0.0, (t1 - tc) * cores / (cores - 1))
+    rate = max(cores * cores / (cores + 1), cores - 1)
+    return (t1 - p) + p / rate
 
 
 if __name__ == "__main__":
