@@ -22,9 +22,8 @@ def test_a_job_on_one_thread_keeps_its_time_and_a_divided_one_gets_its_fair_shar
     assert fair_share_time(8.0, 2.0, cores=4) == pytest.approx(2.5)
 
 
-@given(
-    st.floats(1.0, 100.0), st.floats(0.0, 1.0, allow_subnormal=False), st.integers(2, 64)
-)  # an earlier test in the worker may have left denormals flushed to zero
+# No subnormal draws: an earlier test in the same worker may have left denormals flushed to zero.
+@given(st.floats(1.0, 100.0), st.floats(0.0, 1.0, allow_subnormal=False), st.integers(2, 64))
 def test_the_bound_lies_between_the_times_alone(t1, divided, cores):
     tc = t1 * (1 - divided) + t1 * divided / cores  # a job whose given share divides over the cores
     assert tc - 1e-9 <= fair_share_time(t1, tc, cores) <= t1 + 1e-9
