@@ -117,6 +117,31 @@ def test_stacked_mlp_traced_for_compiling_matches_eager_with_its_gradients(in_di
         torch.testing.assert_close(t, e)
 
 
+# In the actor's loss the actions need a gradient and the observations none: the critic keeps them apart, and
+# compiled, a thin first layer takes them column by column (3 + 1 inputs), a wider one as a product (3 + 3).
+@pytest.mark.parametrize("obs_dim, action_dim", [(3, 1), (3, 3)])
+@pytest.mark.parametrize("critics", [None, 1])
+def test_qensemble_traced_for_compiling_gives_the_eager_action_gradient(obs_dim, action_dim, critics):
+    torch.manual_seed(0)
+    critic = QEnsemble(obs_dim, action_dim, (16, 8), "relu", num_critics=2, members=3)
+    obs = torch.randn(3, 32, obs_dim)
+    actions = torch.randn(3, 32, action_dim, requires_grad=True)
+
+    def value_and_grads(forward):
+        critic.zero_grad()
+        actions.grad = None
+        q = forward(obs, actions, critics)
+        q.sum().backward()
+        return [q.detach(), actions.grad, *(p.grad for p in critic.parameters())]
+
+    eager = value_and_grads(critic)
+    traced = value_and_grads(torch.compile(critic, backend="aot_eager", fullgraph=True))  # is_compiling() inside
+    assert eager[0].shape == (3, 2 if critics is None else 1, 32)
+    for e, t in zip(eager, traced, strict=True):
+        torch.testing.assert_close(t, e)
+    assert obs.grad is None
+
+
 def test_qensemble_gradient_of_one_member_touches_only_its_slice():
     critic = QEnsemble(3, 1, (8,), num_critics=3)
     critic(torch.randn(5, 3), torch.randn(5, 1))[1].sum().backward()

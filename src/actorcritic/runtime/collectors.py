@@ -75,14 +75,16 @@ class StepCollector:
             uniform = [torch.rand((n, self.action_dim), generator=g) for g in self.explore_generators]
             return (torch.cat(uniform) * 2 - 1).numpy()
         ready, self.next_actions = self.next_actions, None
-        with torch.no_grad():
-            if ready is not None and np.array_equal(ready[0], self.runner.obs):
-                actions = ready[1]
-            else:
+        obs = self.runner.obs  # the runner replaces it at each step, never writes into it
+        if ready is not None and (ready[0] is obs or np.array_equal(ready[0], obs)):
+            actions = ready[1]
+        else:
+            with torch.no_grad():
                 actions = self.policy(self.observations(), deterministic=False)
-            for noise, row in zip(self.noises, self._noise_rows, strict=True):
-                noise.sample(global_step, out=row)
-            return (actions + self._noise).clamp_(-1.0, 1.0).view(-1, self.action_dim).cpu().numpy()
+        for noise, row in zip(self.noises, self._noise_rows, strict=True):
+            noise.sample(global_step, out=row)
+        noisy = (actions + self._noise).clamp_(-1.0, 1.0).view(-1, self.action_dim)
+        return (noisy if self.device.type == "cpu" else noisy.cpu()).numpy()
 
     def collect(self, global_step: int) -> tuple[np.ndarray, ...]:
         """One vector step: (obs, actions, rewards, next_obs, terminated, truncated), as the buffer stores it."""

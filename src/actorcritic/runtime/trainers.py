@@ -111,7 +111,8 @@ class OffPolicyTrainer(Trainer):
             index = self.buffer.draw(cfg.batch_size)
             if act and i == updates - 1:
                 metrics, actions = self.update_and_act(index, update_actor, update_targets, collector.observations())
-                collector.next_actions = (collector.runner.obs.copy(), actions)
+                # the array itself, not a copy: the runner replaces it at each step, never writes into it
+                collector.next_actions = (collector.runner.obs, actions)
             else:
                 metrics = self.update(index, update_actor, update_targets)
             self.metrics.add(metrics)
