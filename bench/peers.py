@@ -7,7 +7,8 @@ env steps; the figure is the run's own steady-state rate between env step ``--fr
 read inside the process (ours: the wall times of its metrics rows; SB3 and SBX: a callback's clock at
 those steps), so start-up, imports, JIT or torch.compile compilation and the final evaluation are outside
 it. Before timing, each compiled side runs once untimed, so that every timed run finds the compile cache
-warm. The whole command's wall time is shown too. Sides are interleaved, repeats too; medians.
+warm. The whole command's wall time is shown too. Sides are interleaved, repeats too; medians, and the
+median (and range) of each repeat's own ratio, whose sides ran minutes apart.
 
     python bench/peers.py [--algos ddpg td3 sac] [--sides ...] [--steps 4000] [--from-step 2000] [--repeats 3] [--threads auto]
 
@@ -61,6 +62,12 @@ def timed(cmd: list[str], run_dir: str | None, first: int) -> tuple[float, float
         rows = {int(r["step"]): float(r["wall_time"]) for r in csv.DictReader(f)}
     last = max(rows)
     return seconds, 1e3 * (rows[last] - rows[first]) / (last - first)
+
+
+def paired_ratios(rates: dict[str, list[float]], peer: str, sides: list[str]) -> str:
+    """The peer's rate over ours (the fastest of ours in that repeat) in each repeat, as "median (min-max)"."""
+    ratios = [rates[peer][r] / min(rates[s][r] for s in sides if s.startswith("ours")) for r in range(len(rates[peer]))]
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
 def command(side: str, algo: str, steps: int, starts: int, first: int, threads: str, run_dir: str) -> list[str]:
@@ -132,6 +139,9 @@ def main() -> None:
                   + "".join(f"{per_step[s] / best:13.2f}x" for s in peers)
                   + "".join(f" {statistics.median(seconds[s]):17.1f}" for s in sides))  # fmt: skip
             print("       ms per env step in each repeat: " + "; ".join(f"{s} " + ", ".join(f"{x:.2f}" for x in v) for s, v in rates.items()))  # fmt: skip
+            if ours and peers:  # a repeat's sides ran minutes apart: a slow spell of a shared machine cancels there
+                print("       each repeat's own ratio to ours, median (range): " + "; ".join(
+                    f"{p}/ours {paired_ratios(rates, p, sides)}" for p in peers))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@
   threads flush denormals once ours has started (``actorcritic.runtime.denormals``), so its updates here
   run faster than in its own process; ``bench/peers.py`` runs each side as its own process;
 - the floor: the matrix products each update needs, timed one by one at their exact shapes (no critic
-  weight-gradients in the actor step), summed; in float32, and in bfloat16 for the bf16 columns.
+  weight-gradients in the actor step), summed; in float32, and in bfloat16 for the bf16 columns. "as bmm"
+  is the part of the float32 floor a compiled update runs as products: the layers with 3-4 inputs or one
+  output it computes elementwise, fused with their neighbours (``StackedMLP``).
 
 Repeats are interleaved (ours, SB3, floor, ours, ...) and the table shows medians.
 
@@ -33,6 +35,7 @@ from _warm import warm_agent
 
 from actorcritic import ALGOS
 from actorcritic.algos.off_policy import bf16_supported
+from actorcritic.core.networks import THIN_INPUTS
 
 OBS, ACT, HIDDEN, BATCH = 3, 1, 256, 256  # Pendulum-v1, 256-256 MLPs, batch 256
 
@@ -46,10 +49,14 @@ def time_per_call(fn: Callable[[], object], n: int) -> float:
 
 
 def mlp_products(sizes: list[int], forward: bool = True, wgrad: bool = False, igrad: bool = False,
-                 batch: int = BATCH) -> list[tuple]:  # fmt: skip
-    """(M, K, N) of each matrix product of an MLP's forward / weight-gradient / input-gradient pass."""
+                 batch: int = BATCH, as_bmm: bool = False) -> list[tuple]:  # fmt: skip
+    """(M, K, N) of each matrix product of an MLP's forward / weight-gradient / input-gradient pass; with
+    ``as_bmm``, only those of the layers a compiled update runs as ``bmm``: it computes a layer with at most
+    ``THIN_INPUTS`` inputs, or with one output, elementwise, fused with its neighbours (``StackedMLP``)."""
     out = []
     for n_in, n_out in itertools.pairwise(sizes):
+        if as_bmm and (n_in <= THIN_INPUTS or n_out == 1):
+            continue
         if forward:
             out.append((batch, n_in, n_out))
         if wgrad:
@@ -59,12 +66,13 @@ def mlp_products(sizes: list[int], forward: bool = True, wgrad: bool = False, ig
     return out
 
 
-def required_products(algo: str, hidden: int = HIDDEN, batch: int = BATCH) -> list[tuple]:
-    """Every matrix product one update needs (averaged over TD3's policy delay of 2)."""
+def required_products(algo: str, hidden: int = HIDDEN, batch: int = BATCH, as_bmm: bool = False) -> list[tuple]:
+    """Every matrix product one update needs (averaged over TD3's policy delay of 2); with ``as_bmm``, only
+    those a compiled update runs as products (``mlp_products``)."""
     actor = [OBS, hidden, hidden, ACT * (2 if algo == "sac" else 1)]
     critic = [OBS + ACT, hidden, hidden, 1]
     n_critics = 1 if algo == "ddpg" else 2
-    mlp = functools.partial(mlp_products, batch=batch)
+    mlp = functools.partial(mlp_products, batch=batch, as_bmm=as_bmm)
     target = mlp(actor) + n_critics * mlp(critic)
     critic_step = n_critics * (mlp(critic, wgrad=True) + mlp(critic[1:], forward=False, igrad=True))
     actor_critics = n_critics if algo == "sac" else 1  # SAC's actor uses min over critics, DDPG/TD3 Q_1
@@ -137,14 +145,16 @@ def main() -> None:
             for _ in range(4 if compile else 0):
                 update()  # compile before timing
         sb3 = sb3_update(algo, args.updates)
-        products = required_products(algo)
-        times: dict = {side: [] for side in [*sides, ("bf16", False), ("bf16", True), "SB3", "floor", "floor bf16"]}
+        products, as_bmm = required_products(algo), required_products(algo, as_bmm=True)
+        times: dict = {side: [] for side in [*sides, ("bf16", False), ("bf16", True), "SB3", "floor", "floor bf16",
+                                             "as bmm"]}  # fmt: skip
         for _ in range(args.repeats):
             for side, (update, _) in sides.items():
                 times[side].append(time_per_call(update, args.updates))
             if sb3 is not None:
                 times["SB3"].append(time_per_call(sb3, 1) / args.updates)
             times["floor"].append(floor_seconds(products))
+            times["as bmm"].append(floor_seconds(as_bmm))
             if bf16:
                 times["floor bf16"].append(floor_seconds(products, dtype=torch.bfloat16))
         ms = {side: statistics.median(t) * 1e3 if t else None for side, t in times.items()}
@@ -159,8 +169,10 @@ def main() -> None:
           f"medians of {args.repeats} interleaved repeats of {args.updates} updates")  # fmt: skip
     print("ms per update; % of floor: the floor over the time (float32 sides: the float32 floor; bf16: the bf16 floor)")
     print("via dynamo: compiled, but each call through dynamo's frame and guards, its graph not captured")
+    print("as bmm: the float32 floor's products that a compiled update runs as products; it computes the layers with")
+    print(f"at most {THIN_INPUTS} inputs or one output elementwise, fused with their neighbours (StackedMLP)")
     print(f"{'algo':6}{'eager':>8}{'compiled':>10}{'via dynamo':>11}{'bf16':>8}{'bf16 comp':>10}{'SB3':>8}{'SB3/best':>10}"
-          f"{'floor':>8}{'bf16 floor':>11}{'% eager':>9}{'% comp':>8}{'% bf16':>8}{'% bf16c':>9}{'products':>10}{'MFLOP':>7}")  # fmt: skip
+          f"{'floor':>8}{'as bmm':>8}{'bf16 floor':>11}{'% eager':>9}{'% comp':>8}{'% bf16':>8}{'% bf16c':>9}{'products':>10}{'MFLOP':>7}")  # fmt: skip
     for algo, ms, n_products, mflop in rows:
         ours = [ms["float32", False], ms["float32", True], ms["bf16", False], ms["bf16", True]]
         best = min(t for t in ours if t is not None)
@@ -174,7 +186,7 @@ def main() -> None:
             return f"{100 * f / t:{width}.0f}%" if f is not None and t is not None else f"{'-':>{width + 1}}"
 
         print(f"{algo:6}{num(ours[0], 8)}{num(ours[1], 10)}{num(ms['float32', 'dynamo'], 11)}{num(ours[2], 8)}{num(ours[3], 10)}{sb3_txt}"
-              f"{num(ms['floor'], 8)}{num(ms['floor bf16'], 11)}"
+              f"{num(ms['floor'], 8)}{num(ms['as bmm'], 8)}{num(ms['floor bf16'], 11)}"
               + "".join(pct(f, t, w) for f, t, w in zip(floors, ours, (8, 7, 7, 8), strict=True))
               + f"{n_products:10d}{mflop:7.0f}")  # fmt: skip
     if not bf16:
