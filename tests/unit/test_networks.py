@@ -117,8 +117,8 @@ def test_stacked_mlp_traced_for_compiling_matches_eager_with_its_gradients(in_di
         torch.testing.assert_close(t, e)
 
 
-# In the actor's loss the actions need a gradient and the observations none: the critic keeps them apart, and
-# compiled, a thin first layer takes them column by column (3 + 1 inputs), a wider one as a product (3 + 3).
+# In the actor's loss the actions need a gradient and the observations none; compiled, a thin first layer is
+# a sum of broadcast products (3 + 1 inputs), a wider one a product (3 + 3).
 @pytest.mark.parametrize("obs_dim, action_dim", [(3, 1), (3, 3)])
 @pytest.mark.parametrize("critics", [None, 1])
 def test_qensemble_traced_for_compiling_gives_the_eager_action_gradient(obs_dim, action_dim, critics):

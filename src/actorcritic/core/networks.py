@@ -93,11 +93,8 @@ class StackedMLP(nn.Module):
                 w[c].uniform_(-bound, bound, generator=gens[c // per])
                 b[c].uniform_(-bound, bound, generator=gens[c // per])
 
-    def forward(
-        self, x: torch.Tensor | tuple[torch.Tensor, ...], groups: int = 1, first: int | None = None
-    ) -> torch.Tensor:
-        """x: [copies, B, in] -> [copies, B, out]; x may come in parts along its features (a critic's
-        observations and actions), as they would be concatenated.
+    def forward(self, x: torch.Tensor, groups: int = 1, first: int | None = None) -> torch.Tensor:
+        """x: [copies, B, in] -> [copies, B, out].
 
         With ``first``, the copies are read as [groups, copies / groups] and only the first ``first`` of
         each group run (x is then [groups * first, B, in]); e.g. critic 1 of every member.
@@ -110,36 +107,24 @@ class StackedMLP(nn.Module):
                 w = w.view(groups, -1, *w.shape[1:])[:, :first].reshape(-1, *w.shape[1:])
                 b = b.view(groups, -1, *b.shape[1:])[:, :first].reshape(-1, *b.shape[1:])
             if not compiling:
-                x = torch.baddbmm(b, _joined(x), w)
+                x = torch.baddbmm(b, x, w)
             elif w.shape[-1] == 1:
                 # One output (a critic's value, a 1-D action) is a dot product per row: compiled as a sum it
                 # fuses with the activation before it and with its gradients, where bmm costs a [B, K] x [K, 1]
                 # call of its own (37 µs for 8 members at 64-64, as long as 1/3 of a 64x64 product).
-                x = (_joined(x) * w.transpose(-1, -2)).sum(-1, keepdim=True) + b
+                x = (x * w.transpose(-1, -2)).sum(-1, keepdim=True) + b
             elif w.shape[-2] <= THIN_INPUTS:
                 # A few inputs (Pendulum's 3 observations, or 4 with the action) is a sum of that many
                 # broadcast products, elementwise, so it fuses with the bias and the activation after it: bmm
-                # runs a [B, 3] x [3, N] product at 30-110 GFLOP/s, as long as its call, not its work. Taken
-                # column by column from the parts, a gradient reaches only the columns that need one: the
-                # action's in the actor's loss, not all four through a concatenation.
-                x = sum((c * w[:, j : j + 1] for j, c in enumerate(_columns(x))), b)
+                # runs a [B, 3] x [3, N] product at 30-110 GFLOP/s, as long as its call, not its work.
+                x = sum((x[..., j : j + 1] * w[:, j : j + 1] for j in range(w.shape[-2])), b)
             else:
                 # Compiled, the bias joins the activation's kernel after the product (baddbmm would first copy
                 # it into the product's output: 0.3 ms of a 3.4 ms DDPG update).
-                x = torch.bmm(_joined(x), w) + b
+                x = torch.bmm(x, w) + b
             if i < last:
                 x = self.activation(x)
         return x
-
-
-def _joined(x: torch.Tensor | tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """An input given in parts along its features, concatenated."""
-    return torch.cat(x, dim=-1) if isinstance(x, tuple) else x
-
-
-def _columns(x: torch.Tensor | tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
-    """An input's features one by one ([..., 1] each), across its parts in order."""
-    return [p[..., j : j + 1] for p in (x if isinstance(x, tuple) else (x,)) for j in range(p.shape[-1])]
 
 
 def _as_members(x: torch.Tensor) -> torch.Tensor:
@@ -200,18 +185,12 @@ class QEnsemble(nn.Module):
 
     def forward(self, obs: torch.Tensor, actions: torch.Tensor, critics: int | None = None) -> torch.Tensor:
         """Q values [M, critics, B] of the first ``critics`` critics of each member (default: all)."""
-        one_member = obs.dim() < 3
-        obs, actions = _as_members(obs), _as_members(actions)  # [M, B, obs_dim], [M, B, action_dim]
-        m, batch, _ = obs.shape
+        x = _as_members(torch.cat([obs, actions], dim=-1))  # [M, B, in]
+        m, batch, width = x.shape
         n = self.num_critics if critics is None else critics
-        # In the actor's loss the gradient goes to the actions alone: kept apart from the observations, the
-        # first layer takes them column by column where it is not a product (``StackedMLP.forward``), and
-        # no gradient is computed for the observations' columns. Elsewhere one input, concatenated once.
-        parts = (obs, actions) if actions.requires_grad else (torch.cat([obs, actions], dim=-1),)
-        # the same inputs for each of the n critics (views when n = 1)
-        x = tuple(p.unsqueeze(1).expand(m, n, batch, p.shape[-1]).reshape(m * n, batch, p.shape[-1]) for p in parts)
-        q = self.net(x if len(x) > 1 else x[0], groups=m, first=None if n == self.num_critics else n).view(m, n, batch)
-        return q.squeeze(0) if one_member else q
+        x = x.unsqueeze(1).expand(m, n, batch, width).reshape(m * n, batch, width)  # a view when n = 1
+        q = self.net(x, groups=m, first=None if n == self.num_critics else n).view(m, n, batch)
+        return q if obs.dim() == 3 else q.squeeze(0)
 
 
 class SquashedGaussianActor(_Actor):
