@@ -83,8 +83,7 @@ class StepCollector:
                 actions = self.policy(self.observations(), deterministic=False)
         for noise, row in zip(self.noises, self._noise_rows, strict=True):
             noise.sample(global_step, out=row)
-        noisy = (actions + self._noise).clamp_(-1.0, 1.0).view(-1, self.action_dim)
-        return (noisy if self.device.type == "cpu" else noisy.cpu()).numpy()
+        return (actions + self._noise).clamp_(-1.0, 1.0).view(-1, self.action_dim).cpu().numpy()
 
     def collect(self, global_step: int) -> tuple[np.ndarray, ...]:
         """One vector step: (obs, actions, rewards, next_obs, terminated, truncated), as the buffer stores it."""
