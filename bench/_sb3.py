@@ -27,6 +27,7 @@ def model(
 ) -> Any:
     """``library``'s DDPG, TD3 or SAC on ``env`` (a gymnasium env or its id); ``kwargs`` go to the model."""
     import gymnasium as gym
+    from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.noise import NormalActionNoise
 
     if library == "sbx":
@@ -41,7 +42,10 @@ def model(
         kwargs["action_noise"] = NormalActionNoise(zeros, zeros + noise_sigma)
     if lr is not None:
         kwargs["learning_rate"] = lr
-    return {"ddpg": module.DDPG, "td3": module.TD3, "sac": module.SAC}[algo](
+    built = {"ddpg": module.DDPG, "td3": module.TD3, "sac": module.SAC}[algo](
         "MlpPolicy", env, policy_kwargs={"net_arch": [256, 256]}, batch_size=256, buffer_size=1_000_000,
         learning_starts=learning_starts, tau=0.005, gamma=0.99, train_freq=1, gradient_steps=1, seed=seed,
         **kwargs)  # fmt: skip
+    # A logger with no outputs: learn() would otherwise make an empty folder in the temp dir on every call.
+    built.set_logger(Logger(folder=None, output_formats=[]))
+    return built
