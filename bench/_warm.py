@@ -9,12 +9,12 @@ from actorcritic.runtime.heap import keep_freed_memory
 
 
 def warm_agent(algo: str, seeds: int | list[int] = 0, hidden: int = 256, batch: int = 256, warmup: int = 1_000,
-               compile: bool = False, precision: str = "float32"):  # fmt: skip
+               compile: bool = False, precision: str = "float32", device: str = "cpu"):  # fmt: skip
     """An agent of ``algo`` (one seed, or a group) whose buffer holds ``warmup`` steps; the policy acts next."""
     cls = ALGOS[algo]
     cfg = cls.config_cls(hidden_sizes=(hidden, hidden), batch_size=batch, learning_starts=warmup, eval_interval=0,
                          precision=precision)  # fmt: skip
-    agent = cls("Pendulum-v1", cfg, seed=seeds, compile=compile)
+    agent = cls("Pendulum-v1", cfg, seed=seeds, compile=compile, device=device)
     flush_denormals()  # as the loop does before it starts the trainer
     keep_freed_memory()
     agent.trainer.start()  # the envs

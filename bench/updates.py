@@ -110,14 +110,14 @@ def our_update(
     return (lambda: agent.trainer.train(1)), agent
 
 
-def sb3_update(algo: str, n: int) -> Callable[[], object] | None:
+def sb3_update(algo: str, n: int, device: str = "cpu") -> Callable[[], object] | None:
     try:
         import stable_baselines3 as sb3
     except ImportError:
         return None
     cls = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC}[algo]
     model = cls("MlpPolicy", "Pendulum-v1", policy_kwargs={"net_arch": [HIDDEN, HIDDEN]}, batch_size=BATCH,
-                learning_starts=2_000, buffer_size=100_000, seed=0, device="cpu")  # fmt: skip
+                learning_starts=2_000, buffer_size=100_000, seed=0, device=device)  # fmt: skip
     model.learn(2_000)  # fills its replay buffer (no updates before learning_starts)
     return lambda: model.train(gradient_steps=n, batch_size=BATCH)
 

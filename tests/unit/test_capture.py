@@ -4,9 +4,12 @@ cannot replay."""
 
 from typing import NamedTuple
 
+import pytest
 import torch
 
 from actorcritic.core.capture import Captured
+
+GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 
 
 class Pair(NamedTuple):
@@ -17,8 +20,8 @@ class Pair(NamedTuple):
 class Regression:
     """A linear model and one gradient step of it, a function of tensors on the object's own weights."""
 
-    def __init__(self):
-        self.w = torch.linspace(-1, 1, 12).reshape(4, 3)
+    def __init__(self, device: str = "cpu"):
+        self.w = torch.linspace(-1, 1, 12, device=device).reshape(4, 3)
 
     def step(self, batch: Pair, scale: torch.Tensor, big_step: bool) -> dict[str, torch.Tensor]:
         error = batch.x @ self.w - batch.y
@@ -26,22 +29,28 @@ class Regression:
         return {"loss": error.square().mean(), "w_norm": self.w.norm()}
 
 
-def batches(n: int) -> list[tuple[Pair, torch.Tensor, bool]]:
+def batches(n: int, device: str = "cpu") -> list[tuple[Pair, torch.Tensor, bool]]:
     g = torch.Generator().manual_seed(0)
-    return [(Pair(torch.randn(8, 4, generator=g), torch.randn(8, 3, generator=g)), torch.rand((), generator=g), i % 3 == 0)
-            for i in range(n)]  # fmt: skip
+    return [(Pair(torch.randn(8, 4, generator=g).to(device), torch.randn(8, 3, generator=g).to(device)),
+             torch.rand((), generator=g).to(device), i % 2 == 0) for i in range(n)]  # fmt: skip
 
 
-def test_a_captured_graph_gives_what_the_function_gives():
-    eager, compiled = Regression(), Regression()
-    step = Captured(compiled.step, "cpu")
-    for batch, scale, big in batches(12):  # each branch (key) 4 times or more: captured at its second call
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=GPU)])
+def test_a_captured_graph_gives_what_the_function_gives(device):
+    eager, compiled = Regression(device), Regression(device)
+    step = Captured(compiled.step, device)
+    results = []
+    for batch, scale, big in batches(18, device):  # each branch (key) 6 times: captured at its second call
         want, got = eager.step(batch, scale, big), step(batch, scale, big)
         assert want.keys() == got.keys()
+        results.append((want, got))  # each call's own result, never overwritten by a later one
+        torch.testing.assert_close(compiled.w, eager.w, rtol=1e-5, atol=1e-6)
+    for want, got in results:
         for k in want:
             torch.testing.assert_close(got[k], want[k], rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(compiled.w, eager.w, rtol=1e-5, atol=1e-6)
     assert len(step.graphs) == 2 and all(step.graphs.values())  # both branches run without dynamo now
+    # on a GPU, as CUDA graphs: recorded at a branch's fourth call, replayed from then on
+    assert [g.cuda_graph is not None for g in step.graphs.values()] == [device == "cuda"] * 2
 
 
 def test_a_captured_graph_reads_the_weights_loaded_into_its_tensors():

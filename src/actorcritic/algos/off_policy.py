@@ -166,7 +166,12 @@ class OffPolicyLearner:
             return [not g.name or re.split(r"[.\[]", g.name, maxsplit=1)[0] in arguments for g in guards]
 
         # No asserts on input sizes either: the arguments' are guarded, the learner's and the buffer's fixed.
-        return Captured(own, self.device_type, options={"size_asserts": False}, guard_filter_fn=checked)
+        options = {"size_asserts": False}
+        if self.device_type == "cuda":  # inductor 2.11's loop reordering failed an assertion on these updates
+            from torch._inductor import config as inductor
+
+            options |= {k: False for k in LOOP_REORDERING if hasattr(inductor, k)}
+        return Captured(own, self.device_type, options=options, guard_filter_fn=checked)
 
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""
@@ -176,6 +181,12 @@ class OffPolicyLearner:
             return ensemble_critic_loss(self.config.critic_loss, q, y), q
 
         return self.critic_optim.minimize(loss)
+
+
+# Inductor's fusion passes that reorder or reindex a kernel's loops to fuse it with another. On a GPU, with
+# torch 2.11, one of them failed (``reorder_loops_by_dep_pair``: ``assert isinstance(snode, SchedulerNode)``)
+# compiling every off-policy update; off, the update compiles (checked on an H200, 2026-12-04).
+LOOP_REORDERING = ("loop_ordering_after_fusion", "loop_reindexing_after_fusion")
 
 
 def _probe_cpu_isa() -> None:

@@ -16,6 +16,11 @@ the rebuilding of the return value. For an off-policy update that is about 0.3 m
 3. Every later call copies its tensors into the static ones (skipped where it passes those) and calls the
    graph on the recorded inputs, as a CUDA graph replays on its static inputs.
 
+On a GPU it is then one: the third call runs the graph once on a side stream (the warm-up CUDA graphs ask
+for), the fourth records its kernels into a ``torch.cuda.CUDAGraph`` and replays that, and every later
+call replays it: one launch for the whole update instead of one per kernel. The result's tensors are
+copied out of the graph's memory, which the next replay overwrites.
+
 That is sound for a function of tensors that reads the same tensor objects on every call (loading a
 checkpoint copies into them), has no effect other than on tensors, and whose Python control flow depends
 on the key alone: the off-policy updates are such functions (``OffPolicyLearner.compile``). A key that
@@ -43,6 +48,10 @@ class _Graph:
     where: list[int | None]  # per leaf of the result: its position among the graph's outputs (None: a constant)
     constants: list[Any]
     spec: pytree.TreeSpec
+    gpu: bool = False  # its inputs are on a GPU, and it runs as a CUDA graph
+    calls: int = 0  # on a GPU: 0 not run here yet, 1 warmed up, 2 recorded (into ``cuda_graph``, if it could be)
+    cuda_graph: Any = None  # torch.cuda.CUDAGraph
+    outputs: Sequence[torch.Tensor] = ()  # the CUDA graph's, in its own memory
 
     def same(self, other: _Graph) -> bool:
         """Whether dynamo ran the same graph on the same tensors with the same result's layout."""
@@ -54,9 +63,43 @@ class _Graph:
         for static, tensor in zip(self.statics, tensors, strict=True):
             if static is not tensor:
                 static.copy_(tensor)
-        outputs = self.graph(*self.inputs)
-        leaves = [c if i is None else outputs[i] for i, c in zip(self.where, self.constants, strict=True)]
+        if self.cuda_graph is not None:
+            self.cuda_graph.replay()
+            outputs = self.outputs
+        elif not self.gpu or self.calls == 2:
+            outputs = self.graph(*self.inputs)
+        elif self.calls == 0:
+            outputs = self._warm_up()
+        else:
+            outputs = self._record_cuda_graph()
+        copy = self.cuda_graph is not None  # the graph's memory: the next replay overwrites it
+        leaves = [c if i is None else outputs[i].clone() if copy else outputs[i]
+                  for i, c in zip(self.where, self.constants, strict=True)]  # fmt: skip
         return pytree.tree_unflatten(leaves, self.spec)
+
+    def _warm_up(self) -> Sequence[torch.Tensor]:
+        """The graph on a side stream, as CUDA graphs ask before recording one."""
+        self.calls = 1
+        side, main = torch.cuda.Stream(), torch.cuda.current_stream()
+        side.wait_stream(main)
+        with torch.cuda.stream(side):
+            outputs = self.graph(*self.inputs)
+        main.wait_stream(side)
+        return outputs
+
+    def _record_cuda_graph(self) -> Sequence[torch.Tensor]:
+        """Record the graph's kernels into a CUDA graph and replay it. A graph that cannot be recorded (one
+        with a kernel that waits for the host, say) runs as it is, now and from now on."""
+        self.calls = 2
+        recorded = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(recorded, capture_error_mode="thread_local"):
+                outputs = self.graph(*self.inputs)
+        except RuntimeError:  # nothing ran while recording
+            return self.graph(*self.inputs)
+        recorded.replay()
+        self.cuda_graph, self.outputs = recorded, outputs
+        return outputs
 
 
 class Captured:
@@ -66,6 +109,7 @@ class Captured:
     def __init__(self, fn: Callable[..., Any], device_type: str, options: dict[str, Any] | None = None,
                  guard_filter_fn: Callable[[list[Any]], list[bool]] | None = None):  # fmt: skip
         self.device_type = device_type
+        self.cuda_graphs = True  # on a GPU, record each captured graph into a CUDA graph (False: launch its kernels)
         self.graphs: dict[Hashable, _Graph | None] = {}  # None: the key runs through dynamo
         self._first: dict[Hashable, _Graph] = {}
         self._recording: list[tuple[Any, tuple[Any, ...], Sequence[torch.Tensor]]] | None = None
@@ -130,7 +174,7 @@ class Captured:
             result = self.fn(*_rebuild(args, iter(statics)))
         finally:
             recorded, self._recording = self._recording, None
-        seen = _seen(recorded, statics, result)
+        seen = _seen(recorded, statics, result, self.cuda_graphs)
         originals = {id(static): tensor for static, tensor in zip(statics, tensors, strict=True)}
         # An argument handed back is the caller's tensor, as dynamo would return it, not this key's static copy.
         result = pytree.tree_map_only(torch.Tensor, lambda t: originals.get(id(t), t), result)
@@ -158,7 +202,7 @@ def _rebuild(args: tuple[Any, ...], statics: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _seen(recorded: list[Any], statics: list[torch.Tensor], result: Any) -> _Graph | None:
+def _seen(recorded: list[Any], statics: list[torch.Tensor], result: Any, cuda_graphs: bool) -> _Graph | None:
     """The one graph a call ran and where its result's tensors are among the graph's outputs, if it can replay."""
     if len(recorded) != 1:
         return None
@@ -173,7 +217,8 @@ def _seen(recorded: list[Any], statics: list[torch.Tensor], result: Any) -> _Gra
             return None
         where.append(i)
         constants.append(None if tensor else leaf)
-    return _Graph(graph, tuple(inputs), statics, where, constants, spec)
+    gpu = cuda_graphs and any(isinstance(t, torch.Tensor) and t.is_cuda for t in inputs)
+    return _Graph(graph, tuple(inputs), statics, where, constants, spec, gpu)
 
 
 def _tensor_tuple(a: Any) -> bool:
