@@ -21,5 +21,10 @@ class EnvError(UserError):
     that names the env, the call and the exception; the run keeps its last checkpoint."""
 
 
+class RunFailed(Exception):
+    """A training process ended without its result: killed (out of memory, say), or by an internal error,
+    whose traceback the message carries. The CLI prints it after ``error:``, exit 1."""
+
+
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM stopped training. The message says what was saved and how to go on. Exit 130."""

@@ -176,6 +176,7 @@ BAD_INPUTS = [
     (["train", "--device", "gpu"], ["unknown device"]),
     (["train", "--threads", "0"], ["threads"]),
     (["train", "--seeds", "0"], ["seeds"]),
+    (["train", "--processes", "0"], ["processes"]),
     (["train", "--env", "Swarm-v0", "--env-kwargs", "preset"], ["key=value"]),
     (["train", "--env", "Swarm-v0", "--env-kwargs", "preset=huge"], ["preset"]),
     (["train", "--env", "Swarm-v0", "--seeds", "2"], ["seeds"]),

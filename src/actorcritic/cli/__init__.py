@@ -32,19 +32,21 @@ import tyro
 from actorcritic.agents import agent_class, load, restart
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.backends.ray.pool import init_ray, require_ray
+from actorcritic.cli import shards
 from actorcritic.cli.parsing import parse
 from actorcritic.cli.swarm import baseline, run_swarm_cli, swarm_env
 from actorcritic.core.config import config_from_dict, load_config_file, parse_key_values, split_list
 from actorcritic.envs import TRAINING_DEFAULTS
-from actorcritic.errors import Interrupted, TrainingDiverged, UserError
+from actorcritic.errors import Interrupted, RunFailed, TrainingDiverged, UserError
 from actorcritic.experiments import sweep as sw
 from actorcritic.experiments.tune import tune
 from actorcritic.runtime.callbacks import Callback
-from actorcritic.runtime.checkpoint import LATEST, resolve_checkpoint
+from actorcritic.runtime.checkpoint import LATEST, load_checkpoint, resolve_checkpoint
+from actorcritic.runtime.envs import probe_env
 from actorcritic.runtime.evaluation import evaluate_multi_agent
 from actorcritic.runtime.export import export_policy
 from actorcritic.runtime.plots import plot_compare, plot_run
-from actorcritic.runtime.run_dir import CONFIG, SUMMARY, default_run_dir
+from actorcritic.runtime.run_dir import CONFIG, SUMMARY, default_run_dir, member_run_dirs
 from actorcritic.runtime.threads import AutoThreads, set_threads
 from actorcritic.runtime.video import record_video
 
@@ -70,6 +72,9 @@ class TrainArgs(Generic[C]):
     seeds: int = 1
     """Off-policy algorithms (ddpg, td3, sac): train this many agents at once (seeds seed, seed+1, ...)
     as one batched computation; each writes its own run directory, as if trained alone."""
+    processes: int | Literal["auto"] = "auto"
+    """With --seeds K: split the seeds over this many processes, each a batched group of its own on one
+    thread. auto: one per core, at most K, on a CPU; 1 (one group) on a GPU or with --backend ray."""
     run_dir: Path | None = None
     """Run directory (default: runs/<env>__<algo>__seed<seed>__<timestamp>). Must not exist yet.
     With --seeds K: the parent of one directory per seed, DIR/seed<S>."""
@@ -103,6 +108,8 @@ class TrainArgs(Generic[C]):
                 raise UserError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.seeds < 1:
             raise UserError(f"seeds must be >= 1, got {self.seeds}")
+        if self.processes != "auto" and (not isinstance(self.processes, int) or self.processes < 1):
+            raise UserError(f"processes must be auto or >= 1, got {self.processes}")
         _check_threads(self.threads)
 
 
@@ -260,10 +267,15 @@ def cmd_train(args: list[str]) -> int:
     default = args_cls(algo_config=base_config, **train_values)
     parsed: TrainArgs = parse(args_cls[cls.config_cls], args, f"actorcritic train {algo}", default)
 
-    governor = _set_threads(parsed.threads)
-    _connect_ray(parsed.backend, parsed.ray_address, _TRAIN_HINT)
     seeds = list(range(parsed.seed, parsed.seed + parsed.seeds))
     run_dir: Any = parsed.run_dir or [default_run_dir(parsed.env, algo, s) for s in seeds]
+    processes = parsed.processes
+    if processes == "auto":
+        processes = shards.auto_processes(len(seeds), parsed.device, parsed.backend)
+    if off_policy and min(processes, len(seeds)) > 1:
+        return _train_sharded(algo, parsed, seeds, run_dir, processes)
+    governor = _set_threads(parsed.threads)
+    _connect_ray(parsed.backend, parsed.ray_address, _TRAIN_HINT)
     backend: Any = parsed.ray if off_policy and parsed.backend == "ray" else parsed.backend
     agent = cls(parsed.env, parsed.algo_config, seed=seeds[0] if len(seeds) == 1 else seeds, run_dir=run_dir,
                 checkpoint_interval=parsed.checkpoint_interval, device=parsed.device, compile=parsed.compile == "on",
@@ -294,6 +306,8 @@ def cmd_resume(args: list[str]) -> int:
               f"{', '.join(str(p) for p in parsed.resume)} (it stopped before its first checkpoint)")  # fmt: skip
         _train_and_report(agent, total, parsed.progress, governor, parsed.compile)
         return 0
+    if len(parsed.resume) > 1 and _resume_sharded(parsed):
+        return 0
     agent = load(parsed.resume, LATEST, parsed.device, compile=parsed.compile == "on")
     _connect_ray(getattr(agent.backend, "name", "local"), parsed.ray_address, _TRAIN_HINT)
     planned = agent.clock.total_steps
@@ -313,6 +327,32 @@ def cmd_resume(args: list[str]) -> int:
     print(f"resuming {agent.algo.upper()} on {agent.env_id} at step {agent.global_step} -> {total} in {where}")
     _train_and_report(agent, total - agent.global_step, parsed.progress, governor, parsed.compile)
     return 0
+
+
+def _resume_sharded(parsed: ResumeArgs) -> bool:
+    """Runs whose checkpoints are at different steps (the shards of an interrupted ``--seeds K --processes
+    P``, each stopped after its own turn) resume as one group per step, each in a process of its own, as
+    they trained. False when they are all at one step: they resume as one group."""
+    states = {Path(d): load_checkpoint(d, LATEST) for d in parsed.resume}
+    at: dict[tuple[int, int], list[Path]] = {}
+    for d, state in states.items():
+        at.setdefault((state["clock"]["global_step"], state["clock"]["num_updates"]), []).append(d)
+    first = next(iter(states.values()))
+    if len(at) == 1 or first.get("backend") == "ray":  # Ray's runs: one group, as they trained
+        return False
+    planned = first["clock"].get("total_steps")
+    total = parsed.total_steps if parsed.total_steps is not None else planned
+    if total is None:
+        raise UserError(f"'{parsed.resume[0]}' has no planned total: pass --total-steps")
+    threads = 1 if parsed.threads == "auto" else int(parsed.threads)
+    jobs = [shards.Shard(i, first["algo"], first["env"], None, [states[d]["seed"] for d in dirs], dirs, total,
+                         parsed.checkpoint_interval, parsed.device, threads, parsed.compile, {}, resume=True)
+            for i, dirs in enumerate(at.values())]  # fmt: skip
+    announce = (f"resuming {first['algo'].upper()} on {first['env']} -> {total} steps: {len(parsed.resume)} runs "
+                f"at {len(at)} different steps, in {len(jobs)} processes")  # fmt: skip
+    summaries = shards.train_shards(jobs, parsed.progress, announce)
+    _report(summaries, [Path(d) for d in parsed.resume])
+    return True
 
 
 def _connect_ray(backend: str, address: str | None, hint: str = "") -> None:
@@ -345,6 +385,28 @@ def _set_threads(threads: int | str) -> list[Callback]:
     return governor
 
 
+def _train_sharded(algo: str, parsed: Any, seeds: list[int], run_dir: Any, processes: int) -> int:
+    """``--seeds K`` over ``processes`` processes (``actorcritic.cli.shards``): everything checked that can
+    be before any starts, the members' run directories those of one group."""
+    if parsed.backend != "local":
+        raise UserError("--processes > 1 trains on this machine's cores: use --backend local, or --processes 1")
+    _check_threads(parsed.threads)
+    env_kwargs = parse_env_kwargs(parsed.env_kwargs)
+    env = probe_env(parsed.env, env_kwargs, algo, discrete_ok=False)
+    if env.agents is not None:
+        raise UserError(f"--seeds with the multi-agent env '{parsed.env}' is not supported; train its seeds one by one")  # fmt: skip
+    dirs = member_run_dirs(run_dir, seeds)
+    threads = 1 if parsed.threads == "auto" else int(parsed.threads)
+    jobs = [shards.Shard(i, algo, parsed.env, parsed.algo_config, part, [dirs[seeds.index(s)] for s in part],
+                         parsed.total_steps, parsed.checkpoint_interval, parsed.device, threads, parsed.compile,
+                         env_kwargs) for i, part in enumerate(shards.split(seeds, processes))]  # fmt: skip
+    announce = (f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} "
+                f"in {len(jobs)} processes ({' + '.join(str(len(j.seeds)) for j in jobs)} seeds) -> "
+                f"{len(seeds)} run directories")  # fmt: skip
+    _report(shards.train_shards(jobs, parsed.progress, announce), [Path(d) for d in dirs])
+    return 0
+
+
 def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Callback], compile: str = "off") -> None:
     if compile == "auto" and agent.compile_pays(steps):
         print(
@@ -360,7 +422,11 @@ def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Ca
         except KeyboardInterrupt:  # the run is complete and saved: nothing is left to resume
             dirs = ", ".join(str(m.run_dir) for m in agent.members)
             raise Interrupted(f"interrupted after training finished; the results are in {dirs}") from None
-    summaries = [agent.summary(i) for i in range(agent.num_members)]
+    _report([agent.summary(i) for i in range(agent.num_members)], [m.run_dir for m in agent.members])
+
+
+def _report(summaries: list[dict[str, Any]], dirs: list[Path]) -> None:
+    """Each member's result, the group's over seeds, and where the runs are."""
     for s in summaries:
         prefix = "done" if len(summaries) == 1 else f"seed {s['seed']}"
         print(
@@ -375,7 +441,6 @@ def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Ca
             f"done: {len(finals)} seeds; final eval {statistics.mean(finals):.1f} ± {statistics.stdev(finals):.1f} "
             f"(mean ± std over seeds); {solved}/{len(finals)} solved"
         )
-    dirs = [m.run_dir for m in agent.members]
     if len(dirs) == 1:
         print(f"run directory: {dirs[0]}")
         print(f"plots:         {dirs[0] / 'plots' / 'returns.png'}, {dirs[0] / 'plots' / 'losses.png'}")
@@ -763,6 +828,9 @@ def _main(argv: list[str] | None) -> int:
     except Interrupted as e:
         print(f"error: {e}", file=sys.stderr)
         return 130
+    except RunFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # before training started: nothing was written
         print("error: interrupted", file=sys.stderr)
         return 130

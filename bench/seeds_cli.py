@@ -1,0 +1,74 @@
+"""``actorcritic train --seeds K`` as users run it: one group in one process (``--processes 1``), the seeds
+split over processes (``--processes auto``, the default on a CPU), and K single runs one after another.
+
+Each side is whole ``actorcritic train`` commands (compiled, 64-64 networks by default, evaluations off).
+Throughput is read inside the runs, from each member's metrics.csv: the wall time between env steps
+``--from-step`` and ``--steps``, so start-up and compiling cancel. A side's time is the slowest member's
+for the group sides (its members run at once) and the sum over the single runs. Sides are interleaved over
+``--repeats``; medians, and the speed-ups over the single runs.
+
+    python bench/seeds_cli.py [--algos ddpg td3 sac] [--k 8] [--hidden 64] [--steps 4000] [--from-step 2000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def run(algo: str, seeds: int, processes: str, seed: int, run_dir: Path, args: argparse.Namespace) -> None:
+    cmd = [sys.executable, "-m", "actorcritic", "train", algo, "--seed", str(seed), "--seeds", str(seeds),
+           "--processes", processes, "--hidden-sizes", str(args.hidden), str(args.hidden), "--total-steps",
+           str(args.steps), "--learning-starts", "1000", "--eval-interval", "0", "--eval-episodes", "1",
+           "--log-interval", "1000", "--compile", "on", "--no-progress", "--run-dir", str(run_dir)]  # fmt: skip
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def seconds(run_dir: Path, first: int, last: int) -> float:
+    """A run's own wall time between env steps ``first`` and ``last`` (its metrics rows)."""
+    with open(run_dir / "metrics.csv") as f:
+        rows = {int(r["step"]): float(r["wall_time"]) for r in csv.DictReader(f)}
+    return rows[last] - rows[first]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", nargs="+", default=["ddpg", "td3", "sac"])
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--from-step", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    k = args.k
+    print(f"--seeds {k}, {args.hidden}-{args.hidden}, compiled; seconds of env steps {args.from_step}-{args.steps} "
+          f"of all {k} members, medians of {args.repeats} interleaved repeats")  # fmt: skip
+    print(f"{'algo':6}{'one group':>12}{'processes':>12}{'singles':>10}{'group x':>10}{'processes x':>13}  per repeat (group; processes)")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for algo in args.algos:
+            times: dict[str, list[float]] = {"group": [], "processes": [], "singles": []}
+            for r in range(args.repeats):
+                for side, processes in (("group", "1"), ("processes", "auto")):
+                    d = Path(tmp) / f"{algo}-{side}-{r}"
+                    run(algo, k, processes, 0, d, args)
+                    times[side].append(max(seconds(d / f"seed{s}", args.from_step, args.steps) for s in range(k)))
+                total = 0.0
+                for s in range(k):
+                    d = Path(tmp) / f"{algo}-single-{r}-{s}"
+                    run(algo, 1, "1", s, d, args)
+                    total += seconds(d, args.from_step, args.steps)
+                times["singles"].append(total)
+            med = {side: statistics.median(v) for side, v in times.items()}
+            each = "; ".join(f"{times['singles'][r] / times['group'][r]:.2f}x, {times['singles'][r] / times['processes'][r]:.2f}x"
+                             for r in range(args.repeats))  # fmt: skip
+            print(f"{algo:6}{med['group']:12.2f}{med['processes']:12.2f}{med['singles']:10.2f}"
+                  f"{med['singles'] / med['group']:9.2f}x{med['singles'] / med['processes']:12.2f}x  {each}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
