@@ -72,11 +72,11 @@ def test_compiled_update_from_the_buffer_matches_eager(cls, n_step, device, lear
     assert_captured(compiled.learner.step_from, branches=2)
 
 
-# On an H200 with torch 2.11 (2026-12-04), the compiled update's weights, losses and alpha matched eager's
-# (critic weights within 1.2e-7 after 12 updates), but q_mean, and SAC's entropy, were off by 1.0e-3 at
+# On an H200 with torch 2.11 (2026-12-04), the compiled update's losses and alpha matched eager's, and its
+# critic weights were within 1.2e-7 after 12 updates, but q_mean, and SAC's entropy, were off by 1.0e-3 at
 # every update, with and without CUDA graphs: about what one Adam step moves a bias at learning rate 1e-3,
-# as if inductor's kernel for the metric read an output layer's bias after the step wrote it. The weights
-# being right, it is the logged metric alone; this test keeps it in view until a torch fixes it.
+# as if inductor's kernel for the metric read an output layer's bias after the step wrote it (a guess). The
+# update being right, it is the logged metric alone; this test keeps it in view until a torch fixes it.
 OFF_ON_CUDA = {"q_mean", "entropy"}
 
 
