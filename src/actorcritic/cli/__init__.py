@@ -72,9 +72,10 @@ class TrainArgs(Generic[C]):
     seeds: int = 1
     """Off-policy algorithms (ddpg, td3, sac): train this many agents at once (seeds seed, seed+1, ...)
     as one batched computation; each writes its own run directory, as if trained alone."""
-    processes: int | Literal["auto"] = "auto"
+    processes: int | Literal["auto"] = 1
     """With --seeds K: split the seeds over this many processes, each a batched group of its own on one
-    thread. auto: one per core, at most K, on a CPU; 1 (one group) on a GPU or with --backend ray."""
+    thread (faster on a multi-core CPU: bench/seeds_cli.py). auto: one per core, at most K, on a CPU; 1 (one
+    group) on a GPU or with --backend ray."""
     run_dir: Path | None = None
     """Run directory (default: runs/<env>__<algo>__seed<seed>__<timestamp>). Must not exist yet.
     With --seeds K: the parent of one directory per seed, DIR/seed<S>."""

@@ -24,6 +24,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from actorcritic.runtime.progress import ProgressBar
 from actorcritic.runtime.threads import set_threads, usable_cores
 
 POLL_SECONDS = 0.2  # how often the parent reads the shards' steps, and a shard writes its own
+STOP_SECONDS = 60  # after one shard failed, how long the others may take to stop before they are killed
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def train_shards(shards: list[Shard], progress: bool, announce: str = "") -> lis
         verdict.value = 1
         go.set()
 
-        stopped: set[int] = set()
+        stopped: dict[int, float] = {}
 
         def tick() -> None:
             bar.update(completed())
@@ -111,7 +113,9 @@ def train_shards(shards: list[Shard], progress: bool, announce: str = "") -> lis
                 for i, p in enumerate(procs):
                     if i not in stopped and p.is_alive():
                         p.terminate()  # once: a second SIGTERM after the loop has ended would kill it
-                        stopped.add(i)
+                        stopped[i] = time.monotonic()
+                    elif i in stopped and p.is_alive() and time.monotonic() - stopped[i] > STOP_SECONDS:
+                        p.kill()  # seen once: a stopped process hung at its exit, its message never sent
 
         with ProgressBar(sum(s.steps * len(s.seeds) for s in shards), unit="steps", disable=not progress) as bar:
             _wait(procs, results, outcomes, every, tick)
