@@ -391,7 +391,6 @@ def _train_sharded(algo: str, parsed: Any, seeds: list[int], run_dir: Any, proce
     be before any starts, the members' run directories those of one group."""
     if parsed.backend != "local":
         raise UserError("--processes > 1 trains on this machine's cores: use --backend local, or --processes 1")
-    _check_threads(parsed.threads)
     env_kwargs = parse_env_kwargs(parsed.env_kwargs)
     env = probe_env(parsed.env, env_kwargs, algo, discrete_ok=False)
     if env.agents is not None:
