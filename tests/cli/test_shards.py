@@ -2,12 +2,15 @@
 are those one group would have written; a mistake found in any process leaves nothing behind; Ctrl-C
 stops them all with checkpoints and one line that resumes them."""
 
+import contextlib
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -90,3 +93,34 @@ def test_a_run_that_diverges_in_its_process_is_one_error_line(tmp_path, capsys):
                  str(tmp_path / "g"), *TINY])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 1 and "nan" in one_error_line(err).lower(), err
+
+
+def shard_pids(parent: int) -> list[int]:
+    """The processes training the shards of the command ``parent``: its spawned children (not the
+    resource tracker)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == parent and b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+                pids.append(int(stat.parent.name))
+    return sorted(pids)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the shards' processes in /proc")
+def test_a_shard_killed_mid_run_stops_the_others_and_is_one_error_line(tmp_path):
+    """SIGKILL, as the out-of-memory killer sends it, to one shard: nothing of it reaches the parent, which
+    stops the other with its checkpoint and ends with one line naming the dead shard, exit code 1."""
+    group = tmp_path / "group"
+    proc = actorcritic("train", "td3", "--seeds", "2", "--processes", "2", "--run-dir", group, "--total-steps",
+                       20000, "--checkpoint-interval", 1000, *SMALL)  # fmt: skip
+    for d in (group / "seed0", group / "seed1"):
+        wait_for(d / "metrics.csv", proc)
+    pids = shard_pids(proc.pid)
+    assert len(pids) == 2, pids
+    os.kill(pids[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    line = one_error_line(err)
+    assert proc.returncode == 1 and "exit code -9" in line, err
+    dead = int(line.split("training shard ")[1].split()[0])
+    assert (group / f"seed{1 - dead}" / "checkpoints" / "latest.pt").is_file()  # one seed per shard

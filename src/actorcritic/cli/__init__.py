@@ -72,7 +72,7 @@ class TrainArgs(Generic[C]):
     seeds: int = 1
     """Off-policy algorithms (ddpg, td3, sac): train this many agents at once (seeds seed, seed+1, ...)
     as one batched computation; each writes its own run directory, as if trained alone."""
-    processes: int | Literal["auto"] = 1
+    processes: int | Literal["auto"] = "auto"
     """With --seeds K: split the seeds over this many processes, each a batched group of its own on one
     thread (faster on a multi-core CPU: bench/seeds_cli.py). auto: one per core, at most K, on a CPU; 1 (one
     group) on a GPU or with --backend ray."""
@@ -334,7 +334,7 @@ def _resume_sharded(parsed: ResumeArgs) -> bool:
     """Runs whose checkpoints are at different steps (the shards of an interrupted ``--seeds K --processes
     P``, each stopped after its own turn) resume as one group per step, each in a process of its own, as
     they trained. False when they are all at one step: they resume as one group."""
-    states = {Path(d): load_checkpoint(d, LATEST) for d in parsed.resume}
+    states = {Path(d): load_checkpoint(d, LATEST, mmap=True) for d in parsed.resume}  # the clocks alone
     at: dict[tuple[int, int], list[Path]] = {}
     for d, state in states.items():
         at.setdefault((state["clock"]["global_step"], state["clock"]["num_updates"]), []).append(d)
@@ -409,10 +409,7 @@ def _train_sharded(algo: str, parsed: Any, seeds: list[int], run_dir: Any, proce
 
 def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Callback], compile: str = "off") -> None:
     if compile == "auto" and agent.compile_pays(steps):
-        print(
-            "compiling the update with torch.compile at the first updates: about 40 s on a first run, under "
-            "10 s once torch's compile cache holds it (--compile off runs it eagerly)"
-        )
+        print(shards.COMPILING.format(where=""))
         agent.compile_update()
     try:
         agent.learn(steps, progress=progress, callbacks=callbacks)

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import queue
 import signal
 import threading
 import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing import connection
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ from actorcritic.runtime.threads import set_threads, usable_cores
 
 POLL_SECONDS = 0.2  # how often the parent reads the shards' steps, and a shard writes its own
 STOP_SECONDS = 60  # after one shard failed, how long the others may take to stop before they are killed
+COMPILING = ("compiling the update with torch.compile at the first updates{where}: about 40 s on a first run, "
+             "under 10 s once torch's compile cache holds it (--compile off runs it eagerly)")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -81,29 +84,31 @@ def train_shards(shards: list[Shard], progress: bool, announce: str = "") -> lis
     TrainingDiverged, Interrupted, or RunFailed for a crash) once all have stopped."""
     ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch threads or locks carried over
     steps = ctx.Array("q", len(shards), lock=False)
-    verdict = ctx.Value("b", 0, lock=False)  # 1: train, -1: stop without training (set before ``go``)
-    results, go = ctx.Queue(), ctx.Event()
+    # One pipe per shard, nothing shared: a shard killed while it wrote (a shared Queue's write lock, held
+    # by a process that died, once hung another shard at its exit) ends its own pipe and no one else's.
+    pipes = [ctx.Pipe() for _ in shards]
     made = _make_parents([d for s in shards for d in s.run_dirs])  # not by each process: they would race
     with _sigint_ignored():  # the children inherit it: Ctrl-C is the parent's to handle
-        procs = [ctx.Process(target=_run, args=(s, steps, results, go, verdict), daemon=True) for s in shards]
+        procs = [ctx.Process(target=_run, args=(s, steps, end), daemon=True) for s, (_, end) in zip(shards, pipes, strict=True)]  # fmt: skip
         for p in procs:
             p.start()
+    for _, end in pipes:
+        end.close()  # the parent's copy of the shard's end: the shard's death is then the end of its pipe
+    conns = [c for c, _ in pipes]
     outcomes: dict[int, tuple] = {}
-    every = lambda: len(outcomes) == len(shards)  # noqa: E731
+    started = False
     completed = lambda: sum(steps[s.index] * len(s.seeds) for s in shards)  # noqa: E731
     try:
-        _wait(procs, results, outcomes, every)
+        _wait(procs, conns, outcomes)
         failed = [o for o in outcomes.values() if o[0] != "ready"]
         if failed:
             raise _error(failed[0])
         if announce:
             print(announce)
         if any(o[2] for o in outcomes.values()):
-            print("compiling the update with torch.compile at the first updates, in each process: about 40 s on a "
-                  "first run, under 10 s once torch's compile cache holds it (--compile off runs it eagerly)")  # fmt: skip
+            print(COMPILING.format(where=", in each process"))
         outcomes.clear()
-        verdict.value = 1
-        go.set()
+        started = _tell(conns, "train")
 
         stopped: dict[int, float] = {}
 
@@ -111,32 +116,33 @@ def train_shards(shards: list[Shard], progress: bool, announce: str = "") -> lis
             bar.update(completed())
             if any(o[0] != "done" for o in outcomes.values()):  # one failed: the others stop, with checkpoints
                 for i, p in enumerate(procs):
-                    if i not in stopped and p.is_alive():
-                        p.terminate()  # once: a second SIGTERM after the loop has ended would kill it
+                    if i not in outcomes and i not in stopped and p.is_alive():
+                        p.terminate()  # once: SIGTERM asks the loop to stop after its turn
                         stopped[i] = time.monotonic()
                     elif i in stopped and p.is_alive() and time.monotonic() - stopped[i] > STOP_SECONDS:
-                        p.kill()  # seen once: a stopped process hung at its exit, its message never sent
+                        p.kill()
 
         with ProgressBar(sum(s.steps * len(s.seeds) for s in shards), unit="steps", disable=not progress) as bar:
-            _wait(procs, results, outcomes, every, tick)
+            _wait(procs, conns, outcomes, tick)
             bar.update(completed(), force=True)
     except KeyboardInterrupt:
-        for p in procs:
-            if p.is_alive():
+        for i, p in enumerate(procs):
+            if p.is_alive() and (not started or i not in outcomes):
                 p.terminate()  # SIGTERM: a training run stops after its turn, with a checkpoint
-        if not go.is_set():
+        if not started:
             raise Interrupted("interrupted before training started; nothing was written") from None
-        _wait(procs, results, outcomes, every)
+        _wait(procs, conns, outcomes)
         raise Interrupted(_interrupted(shards)) from None
     finally:
-        if not go.is_set():  # a shard failed before training: the others stop without writing anything
-            verdict.value = -1
-            go.set()
+        if not started:  # a shard failed before training: the others stop without writing anything
+            _tell(conns, "stop")
         for p in procs:
-            p.join(timeout=60)
+            p.join(timeout=STOP_SECONDS)
             if p.is_alive():
                 p.kill()
-        if verdict.value != 1:
+        for c in conns:
+            c.close()
+        if not started:
             for d in reversed(made):
                 with contextlib.suppress(OSError):
                     d.rmdir()  # only if empty
@@ -146,6 +152,14 @@ def train_shards(shards: list[Shard], progress: bool, announce: str = "") -> lis
     if failed:
         raise _error(failed[0])
     return sorted((summary for o in outcomes.values() for summary in o[2]), key=lambda s: s["seed"])
+
+
+def _tell(conns: list[Connection], word: str) -> bool:
+    """Send every shard still listening ``word``: "train" or "stop"."""
+    for c in conns:
+        with contextlib.suppress(OSError):  # a shard that has already ended
+            c.send(word)
+    return word == "train"
 
 
 def _make_parents(dirs: list[Path]) -> list[Path]:
@@ -159,22 +173,18 @@ def _make_parents(dirs: list[Path]) -> list[Path]:
     return made
 
 
-def _wait(procs: list[Any], results: Any, outcomes: dict[int, tuple], done: Any, tick: Any = None) -> None:
-    """Collect the shards' messages into ``outcomes`` until ``done()``; a shard that died without one
-    (killed, out of memory) counts as failed."""
-    while not done():
-        try:
-            message = results.get(timeout=POLL_SECONDS)
-            outcomes[message[1]] = message
-        except queue.Empty:
-            dead = [i for i, p in enumerate(procs) if i not in outcomes and not p.is_alive()]
-            with contextlib.suppress(queue.Empty):
-                while dead:  # a message sent just before its process ended is still on its way
-                    message = results.get(timeout=1.0)
-                    outcomes[message[1]] = message
-            for i in dead:
-                if i not in outcomes:
-                    outcomes[i] = ("died", i, f"the process training shard {i} ended with exit code {procs[i].exitcode}", 1)  # fmt: skip
+def _wait(procs: list[Any], conns: list[Connection], outcomes: dict[int, tuple], tick: Any = None) -> None:
+    """Collect each shard's next message into ``outcomes`` until every shard has one; a shard whose pipe
+    ended without one (killed, out of memory) counts as failed."""
+    while len(outcomes) < len(procs):
+        waiting = [c for i, c in enumerate(conns) if i not in outcomes]
+        for c in connection.wait(waiting, timeout=POLL_SECONDS):
+            i = conns.index(c)
+            try:
+                outcomes[i] = c.recv()
+            except (EOFError, OSError):
+                procs[i].join(timeout=5)
+                outcomes[i] = ("died", i, f"the process training shard {i} ended with exit code {procs[i].exitcode}", 1)  # fmt: skip
         if tick is not None:
             tick()
 
@@ -205,7 +215,7 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _run(shard: Shard, steps: Any, results: Any, go: Any, verdict: Any) -> None:
+def _run(shard: Shard, steps: Any, conn: Connection) -> None:
     """A shard's process: build its agent, say so, wait for the word, train, send the summaries."""
     set_threads(shard.threads)
     try:
@@ -223,14 +233,16 @@ def _run(shard: Shard, steps: Any, results: Any, go: Any, verdict: Any) -> None:
         if compiling:
             agent.compile_update()
     except UserError as e:
-        results.put(("error", shard.index, str(e), 2))
+        conn.send(("error", shard.index, str(e), 2))
         return
     except Exception:
-        results.put(("crash", shard.index, traceback.format_exc(), 1))
+        conn.send(("crash", shard.index, traceback.format_exc(), 1))
         return
-    results.put(("ready", shard.index, compiling))
-    go.wait()
-    if verdict.value != 1:
+    conn.send(("ready", shard.index, compiling))
+    try:
+        if conn.recv() != "train":
+            return
+    except EOFError:  # the parent is gone
         return
     stop = threading.Event()
     reporter = threading.Thread(target=_report_steps, args=(agent, shard.index, steps, stop))
@@ -239,20 +251,22 @@ def _run(shard: Shard, steps: Any, results: Any, go: Any, verdict: Any) -> None:
         try:
             agent.learn(to_go)
         finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # it has stopped: a late SIGTERM must not cut its message
             agent.close()  # as a run alone: its envs, loggers and workers, however it ended
-        results.put(("done", shard.index, [agent.summary(i) for i in range(agent.num_members)]))
+        outcome: tuple = ("done", shard.index, [agent.summary(i) for i in range(agent.num_members)])
     except Interrupted as e:
-        results.put(("interrupted", shard.index, str(e), 130))
+        outcome = ("interrupted", shard.index, str(e), 130)
     except TrainingDiverged as e:
-        results.put(("diverged", shard.index, str(e), 1))
+        outcome = ("diverged", shard.index, str(e), 1)
     except UserError as e:
-        results.put(("error", shard.index, str(e), 2))
+        outcome = ("error", shard.index, str(e), 2)
     except Exception:
-        results.put(("crash", shard.index, traceback.format_exc(), 1))
+        outcome = ("crash", shard.index, traceback.format_exc(), 1)
     finally:
         stop.set()
         reporter.join()  # ended before the interpreter is (a thread alive then made torch abort the exit)
         steps[shard.index] = agent.clock.global_step
+    conn.send(outcome)
 
 
 def _report_steps(agent: Any, index: int, steps: Any, stop: threading.Event) -> None:

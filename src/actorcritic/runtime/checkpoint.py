@@ -38,14 +38,15 @@ def resolve_checkpoint(path: str | Path, which: str = LATEST) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path, which: str = LATEST) -> dict:
-    """Load a checkpoint safely: tensors and plain containers only, no code is executed."""
+def load_checkpoint(path: str | Path, which: str = LATEST, mmap: bool = False) -> dict:
+    """Load a checkpoint safely: tensors and plain containers only, no code is executed. ``mmap``: the
+    tensors stay in the file until read, for a look at its clock that does not read its replay buffer."""
     file = resolve_checkpoint(path, which)
     try:
         # torch warns about unusual pickle protocols before refusing them; the error says enough.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            state = torch.load(file, map_location="cpu", weights_only=True)
+            state = torch.load(file, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as e:  # torch.load raises many types on a torn or foreign file
         kind = type(e).__name__
         raise UserError(f"cannot read checkpoint '{file}': corrupt or not a checkpoint ({kind})") from None
