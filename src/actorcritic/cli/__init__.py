@@ -810,24 +810,19 @@ def _stop_signals(as_program: bool) -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+# The exit code of each of our errors: a mistake in the input 2, a run that failed 1, an interrupted one 130.
+EXIT_CODES: dict[type[Exception], int] = {UserError: 2, TrainingDiverged: 1, RunFailed: 1, Interrupted: 130}
+
+
 def _main(argv: list[str] | None) -> int:
     try:
         return run(list(sys.argv[1:] if argv is None else argv))
-    except UserError as e:
+    except tuple(EXIT_CODES) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    except TrainingDiverged as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        return next(code for cls, code in EXIT_CODES.items() if isinstance(e, cls))  # EnvError: a UserError
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
-    except Interrupted as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 130
-    except RunFailed as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:  # before training started: nothing was written
         print("error: interrupted", file=sys.stderr)
         return 130
