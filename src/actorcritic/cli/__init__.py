@@ -345,9 +345,8 @@ def _resume_sharded(parsed: ResumeArgs) -> bool:
     total = parsed.total_steps if parsed.total_steps is not None else planned
     if total is None:
         raise UserError(f"'{parsed.resume[0]}' has no planned total: pass --total-steps")
-    threads = 1 if parsed.threads == "auto" else int(parsed.threads)
     jobs = [shards.Shard(i, first["algo"], first["env"], None, [states[d]["seed"] for d in dirs], dirs, total,
-                         parsed.checkpoint_interval, parsed.device, threads, parsed.compile, {}, resume=True)
+                         parsed.checkpoint_interval, parsed.device, parsed.threads, parsed.compile, {}, resume=True)
             for i, dirs in enumerate(at.values())]  # fmt: skip
     announce = (f"resuming {first['algo'].upper()} on {first['env']} -> {total} steps: {len(parsed.resume)} runs "
                 f"at {len(at)} different steps, in {len(jobs)} processes")  # fmt: skip
@@ -392,13 +391,10 @@ def _train_sharded(algo: str, parsed: Any, seeds: list[int], run_dir: Any, proce
     if parsed.backend != "local":
         raise UserError("--processes > 1 trains on this machine's cores: use --backend local, or --processes 1")
     env_kwargs = parse_env_kwargs(parsed.env_kwargs)
-    env = probe_env(parsed.env, env_kwargs, algo, discrete_ok=False)
-    if env.agents is not None:
-        raise UserError(f"--seeds with the multi-agent env '{parsed.env}' is not supported; train its seeds one by one")  # fmt: skip
+    probe_env(parsed.env, env_kwargs, algo, discrete_ok=False).check_seeds(parsed.env, len(seeds))
     dirs = member_run_dirs(run_dir, seeds)
-    threads = 1 if parsed.threads == "auto" else int(parsed.threads)
     jobs = [shards.Shard(i, algo, parsed.env, parsed.algo_config, part, [dirs[seeds.index(s)] for s in part],
-                         parsed.total_steps, parsed.checkpoint_interval, parsed.device, threads, parsed.compile,
+                         parsed.total_steps, parsed.checkpoint_interval, parsed.device, parsed.threads, parsed.compile,
                          env_kwargs) for i, part in enumerate(shards.split(seeds, processes))]  # fmt: skip
     announce = (f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} "
                 f"in {len(jobs)} processes ({' + '.join(str(len(j.seeds)) for j in jobs)} seeds) -> "

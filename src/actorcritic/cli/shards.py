@@ -57,7 +57,7 @@ class Shard:
     steps: int
     checkpoint_interval: int | None
     device: str
-    threads: int
+    threads: int | str  # --threads: auto is one thread, each shard a core of its own
     compile: str  # auto, on or off
     env_kwargs: dict[str, Any]
     resume: bool = False  # resume ``run_dirs`` from their checkpoints (one step) up to ``steps`` in all
@@ -217,7 +217,7 @@ def _sigint_ignored() -> Iterator[None]:
 
 def _run(shard: Shard, steps: Any, conn: Connection) -> None:
     """A shard's process: build its agent, say so, wait for the word, train, send the summaries."""
-    set_threads(shard.threads)
+    set_threads(1 if shard.threads == "auto" else int(shard.threads))
     try:
         if shard.resume:
             agent = load(shard.run_dirs, LATEST, shard.device, compile=shard.compile == "on")

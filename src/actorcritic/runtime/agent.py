@@ -95,9 +95,8 @@ class Agent:
         self.env_id, self.env_kwargs = env or self.default_env, dict(env_kwargs or {})
         self.device, self.checkpoint_interval, self.backend = _device(device), checkpoint_interval, backend
         self.env = probe_env(self.env_id, self.env_kwargs, name, discrete_ok=not spec.off_policy)
+        self.env.check_seeds(self.env_id, len(seeds))
         if self.env.agents is not None:  # one sub-env per agent of a multi-agent env, one shared policy
-            if len(seeds) > 1:
-                raise UserError(f"--seeds with the multi-agent env '{self.env_id}' is not supported; train its seeds one by one")  # fmt: skip
             self.config = dataclasses.replace(self.config, num_envs=self.env.agents)
         if backend is not None:
             backend.check(self, seeds)  # before any run directory is made

@@ -20,7 +20,7 @@ import numpy as np
 from actorcritic.core.seeding import Stream, stream_seed
 from actorcritic.core.spaces import ActionScaler, flat_box_dim
 from actorcritic.envs.make import make_env, make_vector_env
-from actorcritic.errors import TrainingDiverged
+from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.runtime.clock import Clock
 
 
@@ -163,6 +163,11 @@ class EnvSpec:
     agents: int | None  # a multi-agent env (Swarm-v0) is a vector env of its own: its number of agents
     env_metric_names: tuple[str, ...]
     target_return: float | None
+
+    def check_seeds(self, env_id: str, seeds: int) -> None:
+        """A multi-agent env is a vector env of its own agents, one policy for all: it trains one seed at a time."""
+        if self.agents is not None and seeds > 1:
+            raise UserError(f"--seeds with the multi-agent env '{env_id}' is not supported; train its seeds one by one")  # fmt: skip
 
     def to_env(self, actions: np.ndarray) -> np.ndarray:
         """Library actions -> the env's: [-1, 1] -> [low, high] for a Box, indices as they are."""
