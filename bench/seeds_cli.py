@@ -3,7 +3,9 @@ split over processes (``--processes auto``, the default on a CPU), and K single 
 
 Each side is whole ``actorcritic train`` commands (compiled, 64-64 networks by default, evaluations off).
 Throughput is read inside the runs, from each member's metrics.csv: the wall time between env steps
-``--from-step`` and ``--steps``, so start-up and compiling cancel. A side's time is the slowest member's
+``--from-step`` and ``--steps``, so start-up and compiling cancel: ``--from-step`` is 2000 at least, since a
+TD3 run compiles the graph of its second branch (it steps the actor every other update) after its row at step
+1000, and a window from there timed that compile in every single run. A side's time is the slowest member's
 for the group sides (its members run at once) and the sum over the single runs. Sides are interleaved over
 ``--repeats``; medians, and the speed-ups over the single runs.
 
@@ -42,9 +44,18 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--from-step", type=int, default=2000)
+    parser.add_argument(
+        "--from-step",
+        type=int,
+        default=2000,
+        help="at least 2000: a run's row at step 1000 comes before TD3's second graph compiles",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if args.from_step < 2000 or args.from_step % 1000 or args.steps % 1000 or args.steps <= args.from_step:
+        parser.error("--from-step and --steps must be multiples of 1000 (the runs log a row every 1000 steps), "
+                     "from 2000 on (warm-up ends at 1000, and a TD3 run compiles its second graph after that row), "
+                     "--steps above --from-step")  # fmt: skip
     k = args.k
     print(f"--seeds {k}, {args.hidden}-{args.hidden}, compiled; seconds of env steps {args.from_step}-{args.steps} "
           f"of all {k} members, medians of {args.repeats} interleaved repeats")  # fmt: skip
