@@ -22,12 +22,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+WARMUP = 1000  # random-action steps before the first update
+LOG_EVERY = 1000  # env steps between a run's metrics rows: the window's ends must be rows
+FIRST_ROW = WARMUP + LOG_EVERY  # the first row after TD3 has compiled both branches' graphs
+
 
 def run(algo: str, seeds: int, processes: str, seed: int, run_dir: Path, args: argparse.Namespace) -> None:
     cmd = [sys.executable, "-m", "actorcritic", "train", algo, "--seed", str(seed), "--seeds", str(seeds),
            "--processes", processes, "--hidden-sizes", str(args.hidden), str(args.hidden), "--total-steps",
-           str(args.steps), "--learning-starts", "1000", "--eval-interval", "0", "--eval-episodes", "1",
-           "--log-interval", "1000", "--compile", "on", "--no-progress", "--run-dir", str(run_dir)]  # fmt: skip
+           str(args.steps), "--learning-starts", str(WARMUP), "--eval-interval", "0", "--eval-episodes", "1",
+           "--log-interval", str(LOG_EVERY), "--compile", "on", "--no-progress", "--run-dir", str(run_dir)]  # fmt: skip
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -47,15 +51,19 @@ def main() -> None:
     parser.add_argument(
         "--from-step",
         type=int,
-        default=2000,
-        help="at least 2000: a run's row at step 1000 comes before TD3's second graph compiles",
+        default=FIRST_ROW,
+        help=f"at least {FIRST_ROW}: TD3 compiles its second graph after the row at {WARMUP}",
     )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    if args.from_step < 2000 or args.from_step % 1000 or args.steps % 1000 or args.steps <= args.from_step:
-        parser.error("--from-step and --steps must be multiples of 1000 (the runs log a row every 1000 steps), "
-                     "from 2000 on (warm-up ends at 1000, and a TD3 run compiles its second graph after that row), "
-                     "--steps above --from-step")  # fmt: skip
+    if (
+        args.from_step < FIRST_ROW
+        or args.from_step % LOG_EVERY
+        or args.steps % LOG_EVERY
+        or args.steps <= args.from_step
+    ):
+        parser.error(f"--from-step and --steps must be multiples of {LOG_EVERY} (a run's metrics rows), --from-step "
+                     f"at least {FIRST_ROW} (TD3 compiles its second graph after the row at {WARMUP}), --steps above it")  # fmt: skip
     k = args.k
     print(f"--seeds {k}, {args.hidden}-{args.hidden}, compiled; seconds of env steps {args.from_step}-{args.steps} "
           f"of all {k} members, medians of {args.repeats} interleaved repeats")  # fmt: skip
