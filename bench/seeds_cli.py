@@ -67,7 +67,7 @@ def main() -> None:
     k = args.k
     print(f"--seeds {k}, {args.hidden}-{args.hidden}, compiled; seconds of env steps {args.from_step}-{args.steps} "
           f"of all {k} members, medians of {args.repeats} interleaved repeats")  # fmt: skip
-    print(f"{'algo':6}{'one group':>12}{'processes':>12}{'singles':>10}{'group x':>10}{'processes x':>13}  per repeat (group; processes)")  # fmt: skip
+    print(f"{'algo':6}{'one group':>12}{'processes':>12}{'singles':>10}{'group x':>10}{'processes x':>13}  each repeat: group x, processes x; ...")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for algo in args.algos:
             times: dict[str, list[float]] = {"group": [], "processes": [], "singles": []}
