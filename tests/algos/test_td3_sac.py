@@ -213,13 +213,15 @@ def test_short_runs_resume_bit_identically(tmp_path, algo, learner_modules):
     for name, module in learner_modules(straight).items():
         for p, q in zip(module.parameters(), learner_modules(resumed)[name].parameters(), strict=True):
             assert torch.equal(p, q), name
+    straight.close()
+    resumed.close()
 
 
 def test_sac_fixed_alpha_zero_is_exactly_zero_and_trains(tmp_path):
     cfg = SACConfig(hidden_sizes=(16,), autotune=False, alpha=0.0, learning_starts=50, batch_size=16, eval_interval=0)
     agent = SAC("Pendulum-v1", cfg, seed=0, run_dir=tmp_path / "run", checkpoint_interval=50)
     assert agent.learner.alpha().item() == 0.0
-    agent.learn(100)  # checkpoints (which check every parameter is finite) are written on the way
+    agent.learn(100).close()  # checkpoints (which check every parameter is finite) are written on the way
     assert actorcritic.load(tmp_path / "run").learner.alpha().item() == 0.0
     with pytest.raises(actorcritic.UserError, match="alpha"):
         SACConfig(alpha=0.0)  # autotune needs a positive starting alpha

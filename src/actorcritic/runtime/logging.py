@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import math
+import weakref
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -66,6 +68,9 @@ class RunLogger:
             _truncate_csv(episodes, resume_step)
         self._metrics_file = open(metrics, "a", newline="")  # noqa: SIM115 - kept open for the run
         self._episodes_file = open(episodes, "a", newline="")  # noqa: SIM115
+        # An agent dropped without close() (a notebook, a script's end) still closes its CSVs, flushed, when it is
+        # collected: quietly, not as a ResourceWarning raised wherever the garbage collector happens to run.
+        self._close_files = weakref.finalize(self, _close_all, self._metrics_file, self._episodes_file)
         self._metrics = csv.DictWriter(self._metrics_file, self.columns)
         self._episodes = csv.writer(self._episodes_file)
         if self._metrics_file.tell() == 0:
@@ -107,6 +112,10 @@ class RunLogger:
 
     def close(self) -> None:
         self.flush()
-        self._metrics_file.close()
-        self._episodes_file.close()
+        self._close_files()
         self.tb.close()
+
+
+def _close_all(*files: IO[str]) -> None:
+    for f in files:
+        f.close()
