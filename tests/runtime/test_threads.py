@@ -21,6 +21,12 @@ class FakeMachine:
     def __init__(self, cores: int):
         self.cores, self.others, self.own = cores, 0.0, 1.0
         self.t = self.busy = self.cpu = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:  # this run idle, the others at their load
+        self.slept.append(seconds)
+        self.t += seconds
+        self.busy += self.others * seconds
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
@@ -29,7 +35,8 @@ class FakeMachine:
 
     def governor(self, **kwargs) -> AutoThreads:
         return AutoThreads(max_threads=self.cores, cores=list(range(self.cores)), clock=lambda: self.t,
-                           cpu_clock=lambda: self.cpu, busy=lambda cores: self.busy, **kwargs)  # fmt: skip
+                           cpu_clock=lambda: self.cpu, busy=lambda cores: self.busy, sleep=self.sleep,
+                           **kwargs)  # fmt: skip
 
 
 def start(gov: AutoThreads) -> None:
@@ -43,11 +50,14 @@ def start(gov: AutoThreads) -> None:
 def test_threads_are_the_cores_others_leave_free(cores, others, threads):
     machine = FakeMachine(cores)
     gov = machine.governor()
-    start(gov)
-    assert torch.get_num_threads() == 1  # it starts on one
     machine.others = others
+    machine.advance(1.0)  # from when it was made to the start of training
+    start(gov)
+    assert gov.threads == threads == torch.get_num_threads()  # read as training starts
+    assert machine.slept == []  # more than first_interval had passed
+    machine.others = 0.0 if others else cores - 1.0  # the load changes: read again
     machine.advance(1.0)
-    assert gov.update() == threads == torch.get_num_threads()
+    assert gov.update() == (cores if others else 1) == torch.get_num_threads()
 
 
 def test_it_follows_the_load_as_it_changes():
@@ -65,19 +75,18 @@ def test_it_follows_the_load_as_it_changes():
     assert [n for _, n in gov.history] == [1, 2, 1, 2]
 
 
-def test_the_first_reading_comes_early():
-    """The first reading comes after first_interval, so the random warm-up steps set the count before the
-    first update (which, compiled, builds a graph for the count it runs on); later ones every interval."""
+def test_the_first_reading_is_taken_as_training_starts():
+    """The count is set before the first update (which, compiled, builds a graph for the count it runs on),
+    from the load since the governor was made, waiting out first_interval where less time has passed;
+    later readings every interval."""
     machine = FakeMachine(2)
     gov = machine.governor(interval=1.0, first_interval=0.1)
+    machine.advance(0.04)
     start(gov)
-    run_state = RunState(agent=None, step=0, member=0, seed=0, run_dir=None)
-    machine.advance(0.05)
-    gov.on_step(run_state)
-    assert gov.threads == 1
-    machine.advance(0.05)
-    gov.on_step(run_state)
+    assert machine.slept == [pytest.approx(0.06)]
     assert gov.threads == 2 == torch.get_num_threads()
+    assert gov.history == [(0.0, 1), (0.06, 2)]
+    run_state = RunState(agent=None, step=0, member=0, seed=0, run_dir=None)
     machine.others = 1.0
     machine.advance(0.5)
     gov.on_step(run_state)

@@ -90,3 +90,23 @@ def test_a_result_that_is_not_the_graphs_own_output_stays_with_dynamo():
     got = [f(torch.full((3,), float(i)), y) for i, y in enumerate(ys)]
     assert all(torch.equal(x, torch.full((3,), 2.0 * i)) and y is ys[i] for i, (x, y) in enumerate(got))
     assert list(f.graphs.values()) == [None]
+
+
+def test_each_thread_count_captures_a_graph_of_its_own():
+    """Inductor builds a CPU graph's kernels for the thread count they run at (``AutoThreads`` changes it
+    during a run): each count is captured with its own graph, not replayed with another count's kernels,
+    nor left with dynamo because its two calls ran different graphs."""
+    eager, compiled = Regression(), Regression()
+    step = Captured(compiled.step, "cpu")
+    before = torch.get_num_threads()
+    try:
+        for i, (batch, scale, _) in enumerate(batches(12)):
+            torch.set_num_threads(1 if i % 4 < 2 else 2)  # two calls at each count, then the other's two
+            want, got = eager.step(batch, scale, True), step(batch, scale, True)
+            torch.testing.assert_close(got["loss"], want["loss"], rtol=1e-5, atol=1e-6)
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(compiled.w, eager.w, rtol=1e-5, atol=1e-6)
+    assert [key[2] for key in step.graphs] == [1, 2]
+    one, two = step.graphs.values()
+    assert one is not None and two is not None and one.graph is not two.graph

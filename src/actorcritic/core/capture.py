@@ -8,9 +8,11 @@ the rebuilding of the return value. For an off-policy update that is about 0.3 m
 ``Captured`` records what dynamo hands the compiled graph, and from then on calls the graph itself:
 
 1. The first call with a given key (the arguments other than tensors, the tensors' shapes and dtypes, grad
-   mode and autocast) copies the call's tensors into static tensors of its own and runs the function
-   through dynamo on those. It records the graph dynamo calls, the inputs it passes the graph (the
-   function's own tensors and the static ones) and where the return value's tensors are among its outputs.
+   mode, autocast and torch's thread count) copies the call's tensors into static tensors of its own and
+   runs the function through dynamo on those. It records the graph dynamo calls, the inputs it passes the
+   graph (the function's own tensors and the static ones) and where the return value's tensors are among
+   its outputs. Inductor builds a CPU graph's kernels for the thread count it ran at, and dynamo guards
+   the count, so a run whose count changes (``AutoThreads``) captures a graph per count.
 2. The second call with that key does the same, and checks that dynamo passed the very same input tensors
    to the same graph.
 3. Every later call copies its tensors into the static ones (skipped where it passes those) and calls the
@@ -148,7 +150,8 @@ class Captured:
     def _split(self, args: tuple[Any, ...]) -> tuple[list[torch.Tensor], Hashable]:
         """The call's tensors (the arguments that are tensors or tuples of them), and its key."""
         tensors: list[torch.Tensor] = []
-        key: list[Hashable] = [torch.is_grad_enabled(), torch.is_autocast_enabled(self.device_type)]
+        key: list[Hashable] = [torch.is_grad_enabled(), torch.is_autocast_enabled(self.device_type),
+                               torch.get_num_threads()]  # fmt: skip
         for a in args:
             if isinstance(a, torch.Tensor):
                 tensors.append(a)

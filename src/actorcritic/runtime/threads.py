@@ -11,8 +11,11 @@ the other processes leave free:
               + slack), hold
 
 where the run's own time includes its child processes' (``own_seconds``: torch.compile's workers).
-It starts on one thread and takes its first reading after ``first_interval`` seconds (0.1), so that an
-off-policy run's random warm-up steps have set the count before its first update. The counts it moves
+It starts on one thread and takes its first reading as training starts, over the time since it was made
+(at least ``first_interval`` seconds, 0.1, waited out if need be), so that the count is set before the
+first update: compiled, an update builds a graph for the count it first runs on, and a reading 0.1 s into
+the run came after the default job's first update, which then built a second graph at the next count (1 s
+more of the warm-cache compile). The counts it moves
 between gave identical parameters for DDPG, TD3 and SAC on the development machine (MKL on an AMD EPYC),
 eager and compiled; ``tests/runtime/test_threads.py`` checks it to float rounding, since another BLAS, or
 a compiled kernel, may split a sum across threads. A compiled update has a graph per count (dynamo guards
@@ -102,44 +105,49 @@ def own_seconds(proc: Path = Path("/proc")) -> float:
 
 
 class AutoThreads(Callback):
-    """Keep torch's thread count at the cores other processes leave free, re-read every ``interval`` s
-    (the first time after ``first_interval`` s).
+    """Keep torch's thread count at the cores other processes leave free: read as training starts (over
+    the time since it was made, at least ``first_interval`` s), then every ``interval`` s.
 
     ``agent.learn(steps, callbacks=[AutoThreads()])``; ``actorcritic train`` adds it unless ``--threads N``,
     having set numba's threads (the swarm's) to one first (``set_threads(1)``).
     ``max_threads`` defaults to torch's own default (one per physical core) capped by the usable cores.
     ``slack`` is the share of a core that other processes may use before it counts as taken. ``cores``,
-    ``clock``, ``cpu_clock`` (this run's CPU seconds, its child processes' included) and ``busy`` (CPU
-    seconds spent on the cores, by every process) are the machine's, and replaceable for tests.
+    ``clock``, ``cpu_clock`` (this run's CPU seconds, its child processes' included), ``busy`` (CPU seconds
+    spent on the cores, by every process) and ``sleep`` are the machine's, and replaceable for tests.
     """
 
     def __init__(self, max_threads: int | None = None, interval: float = 1.0, first_interval: float = 0.1,
                  slack: float = 0.3, cores: list[int] | None = None, clock: Callable[[], float] = time.monotonic,
                  cpu_clock: Callable[[], float] = own_seconds,
-                 busy: Callable[[list[int]], float | None] = busy_seconds):  # fmt: skip
+                 busy: Callable[[list[int]], float | None] = busy_seconds,
+                 sleep: Callable[[float], None] = time.sleep):  # fmt: skip
         self.cores = cores if cores is not None else usable_cores()
         self.max_threads = max(1, min(max_threads or torch.get_num_threads(), len(self.cores)))
         # at most three counts: a compiled update keeps a graph per count (dynamo guards it), 8 at most
         self.levels = sorted({1, max(1, self.max_threads // 2), self.max_threads})
         self.interval, self.slack = interval, slack
-        self.next_interval = self.first_interval = first_interval
-        self.clock, self.cpu_clock, self.busy = clock, cpu_clock, busy
+        self.first_interval = first_interval
+        self.clock, self.cpu_clock, self.busy, self.sleep = clock, cpu_clock, busy, sleep
         self.threads = 1
         self.history: list[tuple[float, int]] = []  # (seconds since the start, threads) at each change
-        self._start: tuple[float, float, float | None] | None = None
+        self._start: tuple[float, float, float | None] | None = None  # the last reading (the first: when made)
+        self._made = self._sample()
         self._t0 = 0.0
 
     def on_training_start(self, s: RunState) -> bool | None:
         if s.member == 0:
-            torch.set_num_threads(1)
-            self.threads, self.next_interval = 1, self.first_interval
-            self._t0 = self.clock()
-            self._start = self._sample()
-            self.history.append((0.0, 1))
+            if self._start is None:  # the first run: one thread until the first reading
+                torch.set_num_threads(1)
+                self.threads, self._start, self._t0 = 1, self._made, self.clock()
+                self.history.append((0.0, 1))
+            wait = self._start[0] + self.first_interval - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+            self.update()
         return None
 
     def on_step(self, s: RunState) -> bool | None:
-        if s.member == 0 and self._start is not None and self.clock() - self._start[0] >= self.next_interval:
+        if s.member == 0 and self._start is not None and self.clock() - self._start[0] >= self.interval:
             self.update()
         return None
 
@@ -150,7 +158,7 @@ class AutoThreads(Callback):
         """Read the load since the last call and set the thread count; returns it."""
         assert self._start is not None, "on_training_start first"
         (t0, own0, busy0), (t1, own1, busy1) = self._start, (now := self._sample())
-        self._start, self.next_interval = now, self.interval
+        self._start = now
         if busy0 is None or busy1 is None or t1 <= t0:
             return self.threads  # no /proc/stat: stay where we are (one thread)
         others = max(0.0, (busy1 - busy0) - (own1 - own0)) / (t1 - t0)
