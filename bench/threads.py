@@ -1,7 +1,7 @@
 """Thread settings under load: wall seconds of the same short `actorcritic train` job with each setting, on a
 quiet machine, beside one busy process, and as two runs at once.
 
-    python bench/threads.py [--steps 3000] [--repeats 3] [--settings auto "threads 1" ...]
+    python bench/threads.py [--steps 3000] [--repeats 3] [--settings auto "threads 1" ...] [--conditions alone ...]
 
 Settings: ``--threads auto`` (``actorcritic train``'s default: the cores other processes leave free, re-read
 every second); one thread per core (torch's own default, ``--threads N``); ``--threads 1``; one thread per
@@ -74,10 +74,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS),
+                        help="alone is always run: the shares are of the speed alone")  # fmt: skip
     args = parser.parse_args()
+    conditions = [c for c in CONDITIONS if c == "alone" or c in args.conditions]
     times: dict[tuple[str, str], list[float]] = {}
     for r in range(args.repeats):
-        for condition, (delays, busy) in CONDITIONS.items():
+        for condition in conditions:
+            delays, busy = CONDITIONS[condition]
             for name in args.settings:
                 flags, env = SETTINGS[name]
                 spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if busy else None
@@ -93,7 +97,7 @@ def main() -> None:
           f"medians of {args.repeats} interleaved repeats, wall seconds")  # fmt: skip
     names = args.settings
     print(f"{'condition':28}" + "".join(f"{n:>22}" for n in names))
-    for condition in CONDITIONS:
+    for condition in conditions:
         row = [statistics.median(times[(condition, n)]) for n in names]
         alone = [statistics.median(times[("alone", n)]) for n in names]
         print(f"{condition:28}" + "".join(f"{t:10.1f} s ({a / t:4.0%} speed)" for t, a in zip(row, alone, strict=True)))
