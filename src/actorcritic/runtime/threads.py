@@ -14,11 +14,11 @@ where the run's own time includes its child processes' (``own_seconds``: torch.c
 It starts on one thread and takes its first reading as training starts, over the time since it was made
 (at least ``first_interval`` seconds, 0.1, waited out if need be), so that the count is set before the
 first update: compiled, an update builds a graph for the count it first runs on, and a reading 0.1 s into
-the run came after the default job's first update, which then built a second graph at the next count (1 s
-more of the warm-cache compile). The counts it moves
-between gave identical parameters for DDPG, TD3 and SAC on the development machine (MKL on an AMD EPYC),
-eager and compiled; ``tests/runtime/test_threads.py`` checks it to float rounding, since another BLAS, or
-a compiled kernel, may split a sum across threads. A compiled update has a graph per count (dynamo guards
+the run came after the default job's first update, which then built a second graph at the next count
+(about 1 s more of the warm-cache compile). The counts it moves between gave identical parameters for
+DDPG, TD3 and SAC on the development machine (MKL on an AMD EPYC), eager and compiled;
+``tests/runtime/test_threads.py`` checks it to float rounding, since another BLAS, or a compiled kernel,
+may split a sum across threads. A compiled update has a graph per count (dynamo guards
 the count, and inductor's kernels are built for it), so a count's kernels never spin on a taken core.
 Linux only (it reads ``/proc/stat``); elsewhere it stays on one thread.
 """
@@ -130,15 +130,14 @@ class AutoThreads(Callback):
         self.clock, self.cpu_clock, self.busy, self.sleep = clock, cpu_clock, busy, sleep
         self.threads = 1
         self.history: list[tuple[float, int]] = []  # (seconds since the start, threads) at each change
-        self._start: tuple[float, float, float | None] | None = None  # the last reading (the first: when made)
-        self._made = self._sample()
+        self._start = self._sample()  # the last reading; the first is taken here, when made
         self._t0 = 0.0
 
     def on_training_start(self, s: RunState) -> bool | None:
         if s.member == 0:
-            if self._start is None:  # the first run: one thread until the first reading
+            if not self.history:  # the first run: one thread until the first reading
                 torch.set_num_threads(1)
-                self.threads, self._start, self._t0 = 1, self._made, self.clock()
+                self.threads, self._t0 = 1, self.clock()
                 self.history.append((0.0, 1))
             wait = self._start[0] + self.first_interval - self.clock()
             if wait > 0:
@@ -147,7 +146,7 @@ class AutoThreads(Callback):
         return None
 
     def on_step(self, s: RunState) -> bool | None:
-        if s.member == 0 and self._start is not None and self.clock() - self._start[0] >= self.interval:
+        if s.member == 0 and self.clock() - self._start[0] >= self.interval:
             self.update()
         return None
 
@@ -156,7 +155,6 @@ class AutoThreads(Callback):
 
     def update(self) -> int:
         """Read the load since the last call and set the thread count; returns it."""
-        assert self._start is not None, "on_training_start first"
         (t0, own0, busy0), (t1, own1, busy1) = self._start, (now := self._sample())
         self._start = now
         if busy0 is None or busy1 is None or t1 <= t0:
