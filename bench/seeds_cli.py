@@ -9,13 +9,19 @@ TD3 run compiles the graph of its second branch (it steps the actor every other 
 for the group sides (its members run at once) and the sum over the single runs. Sides are interleaved over
 ``--repeats``; medians, and the speed-ups over the single runs.
 
-    python bench/seeds_cli.py [--algos ddpg td3 sac] [--k 8] [--hidden 64] [--steps 4000] [--from-step 2000] [--repeats 3]
+The single runs use ``--threads auto``, as users run them; ``--single-threads auto 1`` also times them on one
+thread (faster for DDPG at 64-64, where auto's second thread costs more than it gives), and prints the
+speed-ups over those too.
+
+    python bench/seeds_cli.py [--algos ddpg td3 sac] [--k 8] [--hidden 64] [--steps 4000] [--from-step 2000]
+                              [--repeats 3] [--single-threads auto [1]]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,12 +33,21 @@ LOG_EVERY = 1000  # env steps between a run's metrics rows: the window's ends mu
 FIRST_ROW = WARMUP + LOG_EVERY  # the first row after TD3 has compiled both branches' graphs
 
 
-def run(algo: str, seeds: int, processes: str, seed: int, run_dir: Path, args: argparse.Namespace) -> None:
+def run(algo: str, seeds: int, processes: str, seed: int, run_dir: Path, args: argparse.Namespace,
+        threads: str = "auto") -> None:  # fmt: skip
     cmd = [sys.executable, "-m", "actorcritic", "train", algo, "--seed", str(seed), "--seeds", str(seeds),
-           "--processes", processes, "--hidden-sizes", str(args.hidden), str(args.hidden), "--total-steps",
-           str(args.steps), "--learning-starts", str(WARMUP), "--eval-interval", "0", "--eval-episodes", "1",
-           "--log-interval", str(LOG_EVERY), "--compile", "on", "--no-progress", "--run-dir", str(run_dir)]  # fmt: skip
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+           "--processes", processes, "--threads", threads, "--hidden-sizes", str(args.hidden), str(args.hidden),
+           "--total-steps", str(args.steps), "--learning-starts", str(WARMUP), "--eval-interval", "0",
+           "--eval-episodes", "1", "--log-interval", str(LOG_EVERY), "--compile", "on", "--no-progress",
+           "--run-dir", str(run_dir)]  # fmt: skip
+    for attempt in (1, 2):  # once more after a failed start (see speed.md: imports that fail on this machine)
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode == 0:
+            return
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"run {run_dir.name} failed (attempt {attempt}): {last}", file=sys.stderr, flush=True)
+        shutil.rmtree(run_dir, ignore_errors=True)  # the retry starts afresh, as the first attempt did
+    raise SystemExit(f"run {run_dir.name} failed twice: {' '.join(cmd)}")
 
 
 def seconds(run_dir: Path, first: int, last: int) -> float:
@@ -55,6 +70,7 @@ def main() -> None:
         help=f"at least {FIRST_ROW}: TD3 compiles its second graph after the row at {WARMUP}",
     )
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--single-threads", nargs="+", default=["auto"], help="the single runs' --threads, each a side")
     args = parser.parse_args()
     if (
         args.from_step < FIRST_ROW
@@ -70,23 +86,30 @@ def main() -> None:
     print(f"{'algo':6}{'one group':>12}{'processes':>12}{'singles':>10}{'group x':>10}{'processes x':>13}  each repeat: group x, processes x; ...")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for algo in args.algos:
-            times: dict[str, list[float]] = {"group": [], "processes": [], "singles": []}
+            singles = [f"singles {t}" for t in args.single_threads]
+            times: dict[str, list[float]] = {side: [] for side in ("group", "processes", *singles)}
             for r in range(args.repeats):
                 for side, processes in (("group", "1"), ("processes", "auto")):
                     d = Path(tmp) / f"{algo}-{side}-{r}"
                     run(algo, k, processes, 0, d, args)
                     times[side].append(max(seconds(d / f"seed{s}", args.from_step, args.steps) for s in range(k)))
-                total = 0.0
-                for s in range(k):
-                    d = Path(tmp) / f"{algo}-single-{r}-{s}"
-                    run(algo, 1, "1", s, d, args)
-                    total += seconds(d, args.from_step, args.steps)
-                times["singles"].append(total)
+                for side, threads in zip(singles, args.single_threads, strict=True):
+                    total = 0.0
+                    for s in range(k):
+                        d = Path(tmp) / f"{algo}-single-{threads}-{r}-{s}"
+                        run(algo, 1, "1", s, d, args, threads)
+                        total += seconds(d, args.from_step, args.steps)
+                    times[side].append(total)
             med = {side: statistics.median(v) for side, v in times.items()}
-            each = "; ".join(f"{times['singles'][r] / times['group'][r]:.2f}x, {times['singles'][r] / times['processes'][r]:.2f}x"
-                             for r in range(args.repeats))  # fmt: skip
-            print(f"{algo:6}{med['group']:12.2f}{med['processes']:12.2f}{med['singles']:10.2f}"
-                  f"{med['singles'] / med['group']:9.2f}x{med['singles'] / med['processes']:12.2f}x  {each}")  # fmt: skip
+            for i, side in enumerate(singles):
+                each = "; ".join(f"{times[side][r] / times['group'][r]:.2f}x, {times[side][r] / times['processes'][r]:.2f}x"
+                                 for r in range(args.repeats))  # fmt: skip
+                if i == 0:
+                    print(f"{algo:6}{med['group']:12.2f}{med['processes']:12.2f}{med[side]:10.2f}"
+                          f"{med[side] / med['group']:9.2f}x{med[side] / med['processes']:12.2f}x  {each}")  # fmt: skip
+                else:
+                    print(f"{'':6}  against the single runs on --threads {args.single_threads[i]}: {med[side]:.2f} s, "
+                          f"one group {med[side] / med['group']:.2f}x, processes {med[side] / med['processes']:.2f}x  {each}")  # fmt: skip
 
 
 if __name__ == "__main__":
