@@ -10,8 +10,8 @@ for the group sides (its members run at once) and the sum over the single runs. 
 ``--repeats``; medians, and the speed-ups over the single runs.
 
 The single runs use ``--threads auto``, as users run them; ``--single-threads auto 1`` also times them on one
-thread (faster for DDPG at 64-64, where auto's second thread costs more than it gives), and prints the
-speed-ups over those too.
+thread (a DDPG turn at 64-64 is faster on one thread than on two in one process, see speed.md), and prints
+the speed-ups over those too.
 
     python bench/seeds_cli.py [--algos ddpg td3 sac] [--k 8] [--hidden 64] [--steps 4000] [--from-step 2000]
                               [--repeats 3] [--single-threads auto [1]]
