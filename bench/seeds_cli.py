@@ -9,6 +9,11 @@ TD3 run compiles the graph of its second branch (it steps the actor every other 
 for the group sides (its members run at once) and the sum over the single runs. Sides are interleaved over
 ``--repeats``; medians, and the speed-ups over the single runs.
 
+Each side's whole commands are timed too (start-up, compiling and every step, as a user waits for them:
+the group sides' one command, the single runs' sum), and their speed-ups printed on a line of their own.
+That measure counts the K - 1 start-ups a group saves, so it is above the in-run one, more so for short runs;
+at the default job's length (``--steps 10000``) it is what a user of ``--seeds K`` gains.
+
 The single runs use ``--threads auto``, as users run them; ``--single-threads auto 1`` also times them on one
 thread (a DDPG turn at 64-64 is faster on one thread than on two in one process, see speed.md), and prints
 the speed-ups over those too.
@@ -26,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 WARMUP = 1000  # random-action steps before the first update
@@ -34,16 +40,18 @@ FIRST_ROW = WARMUP + LOG_EVERY  # the first row after TD3 has compiled both bran
 
 
 def run(algo: str, seeds: int, processes: str, seed: int, run_dir: Path, args: argparse.Namespace,
-        threads: str = "auto") -> None:  # fmt: skip
+        threads: str = "auto") -> float:  # fmt: skip
+    """Run one ``actorcritic train`` command; returns its wall seconds, start to exit."""
     cmd = [sys.executable, "-m", "actorcritic", "train", algo, "--seed", str(seed), "--seeds", str(seeds),
            "--processes", processes, "--threads", threads, "--hidden-sizes", str(args.hidden), str(args.hidden),
            "--total-steps", str(args.steps), "--learning-starts", str(WARMUP), "--eval-interval", "0",
            "--eval-episodes", "1", "--log-interval", str(LOG_EVERY), "--compile", "on", "--no-progress",
            "--run-dir", str(run_dir)]  # fmt: skip
     for attempt in (1, 2):  # once more after a failed start (see speed.md: imports that fail on this machine)
+        started = time.perf_counter()
         done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode == 0:
-            return
+            return time.perf_counter() - started
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         print(f"run {run_dir.name} failed (attempt {attempt}): {last}", file=sys.stderr, flush=True)
         shutil.rmtree(run_dir, ignore_errors=True)  # the retry starts afresh, as the first attempt did
@@ -88,19 +96,22 @@ def main() -> None:
         for algo in args.algos:
             singles = [f"singles {t}" for t in args.single_threads]
             times: dict[str, list[float]] = {side: [] for side in ("group", "processes", *singles)}
+            whole: dict[str, list[float]] = {side: [] for side in times}
             for r in range(args.repeats):
                 for side, processes in (("group", "1"), ("processes", "auto")):
                     d = Path(tmp) / f"{algo}-{side}-{r}"
-                    run(algo, k, processes, 0, d, args)
+                    whole[side].append(run(algo, k, processes, 0, d, args))
                     times[side].append(max(seconds(d / f"seed{s}", args.from_step, args.steps) for s in range(k)))
                 for side, threads in zip(singles, args.single_threads, strict=True):
-                    total = 0.0
+                    total = total_whole = 0.0
                     for s in range(k):
                         d = Path(tmp) / f"{algo}-single-{threads}-{r}-{s}"
-                        run(algo, 1, "1", s, d, args, threads)
+                        total_whole += run(algo, 1, "1", s, d, args, threads)
                         total += seconds(d, args.from_step, args.steps)
                     times[side].append(total)
+                    whole[side].append(total_whole)
             med = {side: statistics.median(v) for side, v in times.items()}
+            wmed = {side: statistics.median(v) for side, v in whole.items()}
             for i, side in enumerate(singles):
                 each = "; ".join(f"{times[side][r] / times['group'][r]:.2f}x, {times[side][r] / times['processes'][r]:.2f}x"
                                  for r in range(args.repeats))  # fmt: skip
@@ -110,6 +121,9 @@ def main() -> None:
                 else:
                     print(f"{'':6}  against the single runs on --threads {args.single_threads[i]}: {med[side]:.2f} s, "
                           f"one group {med[side] / med['group']:.2f}x, processes {med[side] / med['processes']:.2f}x  {each}")  # fmt: skip
+                print(f"{'':6}  whole commands (start-up included), single runs on --threads {args.single_threads[i]}: "
+                      f"one group {wmed['group']:.1f} s, processes {wmed['processes']:.1f} s, single runs {wmed[side]:.1f} s: "
+                      f"{wmed[side] / wmed['group']:.2f}x, {wmed[side] / wmed['processes']:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":
