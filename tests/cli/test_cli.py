@@ -408,3 +408,17 @@ def test_train_follows_the_load_unless_threads_are_given(tmp_path, capsys, monke
     assert made[0].history[0] == (0.0, 1)  # auto (the default) starts on one thread, then follows the load
     code, _, _ = run_cli(capsys, "train", *flags, "--run-dir", tmp_path / "two", "--threads", "2")
     assert code == 0 and len(made) == 1 and torch.get_num_threads() == 2
+
+
+def test_a_run_held_below_its_threads_says_so_after_its_result(tmp_path, capsys, monkeypatch):
+    """Under --threads auto, the report's note on shared cores (AutoThreads.shared_cores_note, tested in
+    tests/runtime/test_threads.py) comes right after the `done:` line; a fixed count has no governor."""
+    from actorcritic.runtime.threads import AutoThreads
+
+    note = "threads: other processes kept cores busy for 80% of this run's time, so ..."
+    monkeypatch.setattr(AutoThreads, "shared_cores_note", lambda self: note)
+    code, out, _ = run_cli(capsys, "train", "--run-dir", tmp_path / "auto", *TINY)
+    lines = out.splitlines()
+    assert code == 0 and lines[lines.index(note) - 1].startswith("done: 300 steps")
+    code, out, _ = run_cli(capsys, "train", "--run-dir", tmp_path / "fixed", "--threads", "1", *TINY)
+    assert code == 0 and note not in out

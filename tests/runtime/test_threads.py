@@ -153,3 +153,37 @@ def test_own_seconds_counts_live_children():
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_run_held_to_fewer_threads_says_so():
+    """The run's report names the time other processes held it below its thread count, counted from the
+    first reading (before it, every run is on one thread), and says nothing on a mostly idle machine."""
+    machine = FakeMachine(2)
+    gov = machine.governor(interval=1.0, first_interval=1.0)
+    start(gov)  # idle for the first second (slept): two threads
+    run_state = RunState(agent=None, step=0, member=0, seed=0, run_dir=None)
+    machine.others = 1.0
+    for _ in range(4):  # busy from the second reading on, 4 s of 1 thread
+        machine.advance(1.0)
+        gov.on_step(run_state)
+    assert gov.history == [(0.0, 1), (1.0, 2), (2.0, 1)]
+    assert gov.shared_cores_note() == (
+        "threads: other processes kept cores busy for 75% of this run's time, so it ran on fewer threads then "
+        "(down to 1 of 2); --threads N fixes the count"
+    )
+    machine.others = 0.0
+    for _ in range(40):  # idle again: its 3 s on one thread are under a tenth of the run
+        machine.advance(1.0)
+        gov.on_step(run_state)
+    assert gov.shared_cores_note() is None
+
+
+def test_a_run_busy_from_its_first_reading_counts_all_of_it():
+    machine = FakeMachine(2)
+    machine.others = 1.0
+    gov = machine.governor(interval=1.0, first_interval=0.5)
+    start(gov)  # the first reading, after 0.5 s asleep, finds a core taken
+    machine.advance(9.0)
+    assert gov.history == [(0.0, 1)]
+    assert "for 100% of this run's time" in gov.shared_cores_note() and "(down to 1 of 2)" in gov.shared_cores_note()
+    assert AutoThreads(max_threads=1, cores=[0]).shared_cores_note() is None  # one core: nothing to say

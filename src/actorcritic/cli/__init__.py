@@ -21,7 +21,7 @@ import signal
 import statistics
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -415,11 +415,12 @@ def _train_and_report(agent: Any, steps: int, progress: bool, callbacks: list[Ca
         except KeyboardInterrupt:  # the run is complete and saved: nothing is left to resume
             dirs = ", ".join(str(m.run_dir) for m in agent.members)
             raise Interrupted(f"interrupted after training finished; the results are in {dirs}") from None
-    _report([agent.summary(i) for i in range(agent.num_members)], [m.run_dir for m in agent.members])
+    notes = [note for c in callbacks if isinstance(c, AutoThreads) and (note := c.shared_cores_note())]
+    _report([agent.summary(i) for i in range(agent.num_members)], [m.run_dir for m in agent.members], notes)
 
 
-def _report(summaries: list[dict[str, Any]], dirs: list[Path]) -> None:
-    """Each member's result, the group's over seeds, and where the runs are."""
+def _report(summaries: list[dict[str, Any]], dirs: list[Path], notes: Sequence[str] = ()) -> None:
+    """Each member's result, the group's over seeds, ``notes`` on how the run went, and where the runs are."""
     for s in summaries:
         prefix = "done" if len(summaries) == 1 else f"seed {s['seed']}"
         print(
@@ -434,6 +435,8 @@ def _report(summaries: list[dict[str, Any]], dirs: list[Path]) -> None:
             f"done: {len(finals)} seeds; final eval {statistics.mean(finals):.1f} ± {statistics.stdev(finals):.1f} "
             f"(mean ± std over seeds); {solved}/{len(finals)} solved"
         )
+    for note in notes:
+        print(note)
     if len(dirs) == 1:
         print(f"run directory: {dirs[0]}")
         print(f"plots:         {dirs[0] / 'plots' / 'returns.png'}, {dirs[0] / 'plots' / 'losses.png'}")

@@ -18,7 +18,8 @@ the run came after the default job's first update, which then built a second gra
 (about 1 s more of the warm-cache compile). The counts it moves between gave identical parameters for
 DDPG, TD3 and SAC on the development machine (MKL on an AMD EPYC), eager and compiled;
 ``tests/runtime/test_threads.py`` checks it to float rounding, since another BLAS, or a compiled kernel,
-may split a sum across threads. A compiled update has a graph per count (dynamo guards
+may split a sum across threads: on an Intel Xeon (2026-12-05) one and two threads differ in the last bits,
+which training amplifies (docs/cli.md#threads), so runs that must repeat exactly fix the count. A compiled update has a graph per count (dynamo guards
 the count, and inductor's kernels are built for it), so a count's kernels never spin on a taken core.
 Linux only (it reads ``/proc/stat``); elsewhere it stays on one thread.
 """
@@ -131,11 +132,12 @@ class AutoThreads(Callback):
         self.threads = 1
         self.history: list[tuple[float, int]] = []  # (seconds since the start, threads) at each change
         self._start = self._sample()  # the last reading; the first is taken here, when made
-        self._t0 = 0.0
+        self._t0 = self._read = 0.0
 
     def on_training_start(self, s: RunState) -> bool | None:
         if s.member == 0:
-            if not self.history:  # the first run: one thread until the first reading
+            first = not self.history
+            if first:  # the first run: one thread until the first reading
                 torch.set_num_threads(1)
                 self.threads, self._t0 = 1, self.clock()
                 self.history.append((0.0, 1))
@@ -143,6 +145,8 @@ class AutoThreads(Callback):
             if wait > 0:
                 self.sleep(wait)
             self.update()
+            if first:
+                self._read = self.clock() - self._t0  # the count follows the load from here
         return None
 
     def on_step(self, s: RunState) -> bool | None:
@@ -152,6 +156,24 @@ class AutoThreads(Callback):
 
     def _sample(self) -> tuple[float, float, float | None]:
         return self.clock(), self.cpu_clock(), self.busy(self.cores)
+
+    def shared_cores_note(self, share: float = 0.1) -> str | None:
+        """A line for the run's report when, from its first reading on, it spent ``share`` or more of its
+        time on fewer threads than ``max_threads`` because other processes kept cores busy (else None): why
+        it took longer than on an idle machine, and how to fix the count."""
+        if not self.history or self.max_threads == 1:
+            return None
+        now = self.clock() - self._t0
+        ends = [t for t, _ in self.history[1:]] + [now]
+        fewer = sum(max(0.0, end - max(t, self._read))
+                    for (t, n), end in zip(self.history, ends, strict=True) if n < self.max_threads)  # fmt: skip
+        elapsed = now - self._read
+        if elapsed <= 0 or fewer < share * elapsed:
+            return None
+        at_read = [n for t, n in self.history if t <= self._read][-1]
+        least = min([at_read] + [n for t, n in self.history if t > self._read])
+        return (f"threads: other processes kept cores busy for {fewer / elapsed:.0%} of this run's time, so it ran on fewer "
+                f"threads then (down to {least} of {self.max_threads}); --threads N fixes the count")  # fmt: skip
 
     def update(self) -> int:
         """Read the load since the last call and set the thread count; returns it."""
