@@ -18,10 +18,11 @@ the run came after the default job's first update, which then built a second gra
 (about 1 s more of the warm-cache compile). The counts it moves between gave identical parameters for
 DDPG, TD3 and SAC on the development machine (MKL on an AMD EPYC), eager and compiled;
 ``tests/runtime/test_threads.py`` checks it to float rounding, since another BLAS, or a compiled kernel,
-may split a sum across threads: on an Intel Xeon (2026-12-05) one and two threads differ in the last bits,
-which training amplifies (docs/cli.md#threads), so runs that must repeat exactly fix the count. A compiled update has a graph per count (dynamo guards
-the count, and inductor's kernels are built for it), so a count's kernels never spin on a taken core.
-Linux only (it reads ``/proc/stat``); elsewhere it stays on one thread.
+may split a sum across threads: on an Intel Xeon (2026-12-05) one and two threads differ in the last
+bits, which training amplifies (docs/cli.md#threads), so runs that must repeat exactly fix the count.
+A compiled update has a graph per count (dynamo guards the count, and inductor's kernels are built for
+it), so a count's kernels never spin on a taken core. Linux only (it reads ``/proc/stat``); elsewhere it
+stays on one thread. ``shared_cores_note`` tells a run that other processes held it to fewer threads.
 """
 
 from __future__ import annotations
