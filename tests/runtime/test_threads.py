@@ -185,5 +185,6 @@ def test_a_run_busy_from_its_first_reading_counts_all_of_it():
     start(gov)  # the first reading, after 0.5 s asleep, finds a core taken
     machine.advance(9.0)
     assert gov.history == [(0.0, 1)]
-    assert "for 100% of this run's time" in gov.shared_cores_note() and "(down to 1 of 2)" in gov.shared_cores_note()
+    note = gov.shared_cores_note()
+    assert "for 100% of this run's time" in note and "(down to 1 of 2)" in note
     assert AutoThreads(max_threads=1, cores=[0]).shared_cores_note() is None  # one core: nothing to say

@@ -164,15 +164,16 @@ class AutoThreads(Callback):
         it took longer than on an idle machine, and how to fix the count."""
         if not self.history or self.max_threads == 1:
             return None
+        # the counts from the first reading on: the one it set (or kept), then each change after it
+        at_read = [n for t, n in self.history if t <= self._read][-1]
+        counts = [(self._read, at_read)] + [(t, n) for t, n in self.history if t > self._read]
         now = self.clock() - self._t0
-        ends = [t for t, _ in self.history[1:]] + [now]
-        fewer = sum(max(0.0, end - max(t, self._read))
-                    for (t, n), end in zip(self.history, ends, strict=True) if n < self.max_threads)  # fmt: skip
+        ends = [t for t, _ in counts[1:]] + [now]
+        fewer = sum(end - t for (t, n), end in zip(counts, ends, strict=True) if n < self.max_threads)
         elapsed = now - self._read
         if elapsed <= 0 or fewer < share * elapsed:
             return None
-        at_read = [n for t, n in self.history if t <= self._read][-1]
-        least = min([at_read] + [n for t, n in self.history if t > self._read])
+        least = min(n for _, n in counts)
         return (f"threads: other processes kept cores busy for {fewer / elapsed:.0%} of this run's time, so it ran on fewer "
                 f"threads then (down to {least} of {self.max_threads}); --threads N fixes the count")  # fmt: skip
 
