@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
 import torch
+from threads import busy_process
 from torch import nn
 from torch.func import functional_call, grad
 
 OBS, ACT, HIDDEN, BATCH, GAMMA = 3, 1, 256, 256, 0.99  # Pendulum-v1, the default job's networks and batch
-SPIN = "while True: pass"
 
 
 def mlp(inputs: int, outputs: int, head: nn.Module | None = None) -> nn.Sequential:
@@ -103,25 +101,21 @@ def main() -> None:
     sides = ["one thread", "halves on two Python threads", "OpenMP's two threads"]
     helper = threading.Thread(target=other_half, daemon=True)
     helper.start()
-    for threads in (1, 2):  # compile both counts' graphs, and warm them
+    for threads, batches in ((1, (full, half_a)), (2, (full,))):  # compile and warm each side's graphs
         torch.set_num_threads(threads)
         for _ in range(10):
-            run(full), run(half_a)
+            for b in batches:
+                run(b)
     print(
         f"torch {torch.__version__}, DDPG's gradients, {HIDDEN}-{HIDDEN}, batch {BATCH}; ms per update, medians of {args.rounds} rounds"
     )
     print(f"{'condition':24}" + "".join(f"{s:>32}" for s in sides) + f"{'halves against one thread':>28}")
     for condition in ("alone", "beside a busy process"):
-        spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if condition != "alone" else None
-        try:
-            times = {s: [] for s in sides}
+        times = {s: [] for s in sides}
+        with busy_process(condition != "alone"):
             for _ in range(args.rounds):
                 for side in sides:
                     times[side].append(timed(side))
-        finally:
-            if spinner:
-                spinner.kill()
-                spinner.wait()
         ratio = statistics.median(
             a / b for a, b in zip(times["one thread"], times["halves on two Python threads"], strict=True)
         )

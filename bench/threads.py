@@ -21,6 +21,7 @@ cores (whose threads and the busy process's share them equally).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -36,6 +37,18 @@ SETTINGS = {
     "passive wait": (["--threads", str(CORES)], {"OMP_WAIT_POLICY": "PASSIVE"}),
 }
 SPIN = "while True: pass"
+
+
+@contextlib.contextmanager
+def busy_process(busy: bool = True):
+    """One process spinning on a core while the block runs (none if not ``busy``)."""
+    spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if busy else None
+    try:
+        yield
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
 
 
 CONDITIONS = {  # name: (start delays of the runs in seconds, a busy process beside them)
@@ -84,13 +97,8 @@ def main() -> None:
             delays, busy = CONDITIONS[condition]
             for name in args.settings:
                 flags, env = SETTINGS[name]
-                spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if busy else None
-                try:
+                with busy_process(busy):
                     seconds = run(args.steps, flags, env, delays)
-                finally:
-                    if spinner is not None:
-                        spinner.kill()
-                        spinner.wait()
                 times.setdefault((condition, name), []).append(seconds)
                 print(f"repeat {r}: {condition:24} {name:14} {seconds:6.1f} s", flush=True)
     print(f"\nDDPG on Pendulum-v1, {args.steps} env steps (1000 random, then one update per step), {os.cpu_count()} cores; "
