@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from threads import fair_share_time
+from threads import SLICE, fair_share_time
 
 
 def test_a_job_on_one_thread_keeps_its_time_and_a_divided_one_gets_its_fair_share():
@@ -27,3 +28,15 @@ def test_a_job_on_one_thread_keeps_its_time_and_a_divided_one_gets_its_fair_shar
 def test_the_bound_lies_between_the_times_alone(t1, divided, cores):
     tc = t1 * (1 - divided) + t1 * divided / cores  # a job whose given share divides over the cores
     assert tc - 1e-9 <= fair_share_time(t1, tc, cores) <= t1 + 1e-9
+
+
+def test_the_short_slice_launcher_gives_the_command_its_slice():
+    """The "short slices" settings start the job through ``SLICE``: the command it execs runs with the slice."""
+    sched = Path("/proc/self/sched")
+    if not sched.exists() or "se.slice" not in sched.read_text():
+        pytest.skip("no per-task slice in /proc (not Linux, or not EEVDF)")
+    done = subprocess.run([sys.executable, "-c", SLICE, "250", "/bin/cat", str(sched)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(done.stderr.strip())  # a kernel before 6.12, or a machine whose syscall number it lacks
+    line = next(line for line in done.stdout.splitlines() if line.startswith("se.slice"))
+    assert int(line.split()[-1]) == 250_000
