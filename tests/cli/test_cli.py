@@ -143,6 +143,15 @@ def test_seeds_never_touch_an_existing_member_directory(tmp_path, capsys):
     assert (tmp_path / "group" / "seed1" / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("spelling", [["--algo", "td3"], ["--algo=td3"]])
+def test_the_algorithm_as_a_flag_as_in_rl_zoo(spelling, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code, out, err = run_cli(capsys, "train", "--run-dir", run_dir, *spelling, *TINY)
+    assert code == 0, err
+    assert out.startswith("training TD3 ")
+    assert json.loads((run_dir / "config.json").read_text())["algo"] == "td3"
+
+
 def test_config_file_sets_fields_and_flags_override(tmp_path, capsys):
     cfg = tmp_path / "ddpg.yaml"
     cfg.write_text("tau: 0.02\nactor_lr: 0.0003\nnoise: ou\ntotal_steps: 200\nenv: toy_envs:TruncatingEnv\n")
@@ -169,6 +178,10 @@ BAD_INPUTS = [
     (["train", "--tau", "abc"], ["tau"]),
     (["train", "--no-such-flag", "1"], ["unrecognized"]),
     (["train", "nosuchalgo"], ["unknown algorithm"]),
+    (["train", "--algo", "nosuchalgo"], ["unknown algorithm"]),
+    (["train", "--algo"], ["--algo needs a name"]),
+    (["train", "sac", "--algo", "td3"], ["more than once"]),
+    (["tune", "--algo=ddpg", "--algo", "sac"], ["more than once"]),
     (["eval", "does/not/exist"], ["no such"]),
     (["train", "--resume", "does/not/exist"], ["no such"]),
     (["plot", "does/not/exist"], ["no such"]),

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import tyro
 
-from actorcritic.agents import agent_class, load, restart
+from actorcritic.agents import ALGOS, agent_class, load, restart
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.backends.ray.pool import init_ray, require_ray
 from actorcritic.cli import shards
@@ -218,6 +218,23 @@ def _flag_value(args: list[str], flag: str) -> str | None:
     return None
 
 
+def _algo_argument(args: list[str], default: str | None) -> str | None:
+    """The algorithm, taken out of ``args``: the first argument if it is not a flag, or ``--algo NAME`` anywhere
+    (RL Baselines3 Zoo's spelling). Either, not two different ones."""
+    given = [args.pop(0)] if args and not args[0].startswith("-") else []
+    for i in reversed(range(len(args))):
+        if args[i] == "--algo":
+            if i + 1 == len(args) or args[i + 1].startswith("-"):
+                raise UserError(f"--algo needs a name: one of {', '.join(ALGOS)}")
+            given.append(args.pop(i + 1))
+            del args[i]
+        elif args[i].startswith("--algo="):
+            given.append(args.pop(i).split("=", 1)[1])
+    if len(set(given)) > 1:
+        raise UserError(f"the algorithm is given more than once: {', '.join(given)}")
+    return given[0] if given else default
+
+
 def parse_env_kwargs(text: str | dict | None) -> dict[str, Any]:
     """``"preset=small,noise=0.5"`` -> {"preset": "small", "noise": 0.5} (values read as Python literals)."""
     if text is None or isinstance(text, dict):
@@ -246,9 +263,7 @@ def cmd_train(args: list[str]) -> int:
     if isinstance(file_data.get("env_kwargs"), dict):
         file_data["env_kwargs"] = ",".join(f"{k}={v!r}" for k, v in file_data["env_kwargs"].items())
     env = _flag_value(args, "--env") or str(file_data.get("env", "Pendulum-v1"))
-    algo = str(file_data.get("algo", "ddpg"))
-    if args and not args[0].startswith("-"):
-        algo = args.pop(0)
+    algo = str(_algo_argument(args, str(file_data.get("algo", "ddpg"))))
     cls = agent_class(algo)
     off_policy = cls.spec.off_policy
     args_cls = OffPolicyTrainArgs if off_policy else TrainArgs
@@ -619,7 +634,7 @@ class SweepArgs:
 
 
 def cmd_sweep(args: list[str]) -> int:
-    algo = args.pop(0) if args and not args[0].startswith("-") else None
+    algo = _algo_argument(args, None)
     parsed: SweepArgs = parse(SweepArgs, args, "actorcritic sweep")
     if parsed.preset is not None:
         if algo is not None or parsed.grid:
@@ -684,7 +699,7 @@ class TuneArgs:
 
 
 def cmd_tune(args: list[str]) -> int:
-    algo = args.pop(0) if args and not args[0].startswith("-") else "ddpg"
+    algo = str(_algo_argument(args, "ddpg"))
     parsed: TuneArgs = parse(TuneArgs, args, f"actorcritic tune {algo}")
     if parsed.backend == "local" and parsed.workers not in (None, 1):
         raise UserError("parallel trials run on Ray: add --backend ray (a local Ray instance, or --ray-address)")
