@@ -208,6 +208,15 @@ class Agent:
         actions = self.policy(obs_t, deterministic).reshape(tuple(shape[:-1]) + self.env.action_shape)
         return self.env.to_env(actions.cpu().numpy())
 
+    def predict(self, observation: np.ndarray, state: Any = None, episode_start: Any = None,
+                deterministic: bool = False) -> tuple[np.ndarray, None]:  # fmt: skip
+        """Stable-Baselines3's ``predict``: ``(act(observation, deterministic), None)``, so that code written
+        for an SB3 model (its ``evaluate_policy``, RL Zoo's enjoy script) runs this agent as it is. As in SB3,
+        ``deterministic`` defaults to False: SAC samples its action, a categorical policy its index, and DDPG
+        and TD3 return the actor's action without exploration noise either way. The policies keep no
+        recurrent state, so ``state`` and ``episode_start`` are ignored and the state returned is None."""
+        return self.act(observation, deterministic), None
+
     def evaluate(self, episodes: int | None = None, round_id: int | None = None, on_frame=None,
                  seed: int | None = None) -> EvalResult:  # fmt: skip
         """Mean and std of return and length over ``episodes`` deterministic episodes (the first member)."""
