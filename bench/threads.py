@@ -7,7 +7,7 @@ Settings: ``--threads auto`` (``actorcritic train``'s default: the cores other p
 every second); one thread per core (torch's own default, ``--threads N``); ``--threads 1``; one thread per
 core with OpenMP's passive wait policy (``OMP_WAIT_POLICY=PASSIVE``: idle threads sleep instead of
 spinning); and both of those with EEVDF's short time slices (Linux 6.12 and later: ``sched_setattr`` asks
-for a 0.1 ms slice for the run's threads instead of the 1.4 ms default, so that a thread that wakes or waits
+for a 0.1 ms slice for the run's threads instead of the default (1.4 ms on 2 CPUs), so that a thread that wakes or waits
 gets its core back from the busy process sooner). Conditions: alone; beside one process spinning on a core (any busy program); two runs of the
 setting started together, and a second run joining one that has run for 10 s (each the time of the slower
 run, from its own start). Runs are interleaved (setting by setting within each repeat) and the table shows
@@ -42,12 +42,21 @@ SETTINGS = {
 }
 SPIN = "while True: pass"
 # Sets the calling thread's time slice (struct sched_attr, version 0: 48 bytes; sched_runtime is the slice of a
-# SCHED_OTHER thread) and execs the command, which keeps it, as do the threads it starts. x86-64 and arm64 only.
+# SCHED_OTHER thread, and sched_nice must repeat the thread's nice value, which the call also sets) and execs the
+# command, which keeps it, as do the threads it starts. x86-64 and arm64 only. A kernel that takes the call but
+# not the slice (before 6.12) is caught by reading the slice back.
 SLICE = """import ctypes, os, platform, struct, sys
 number = {"x86_64": 314, "aarch64": 274}[platform.machine()]
-attr = ctypes.create_string_buffer(struct.pack("IIQiIQQQ", 48, 0, 0, 0, 0, int(sys.argv[1]) * 1000, 0, 0), 48)
+nice, ns = os.getpriority(os.PRIO_PROCESS, 0), int(sys.argv[1]) * 1000
+attr = ctypes.create_string_buffer(struct.pack("IIQiIQQQ", 48, 0, 0, nice, 0, ns, 0, 0), 48)
 if ctypes.CDLL(None, use_errno=True).syscall(number, 0, attr, 0) != 0:
     sys.exit(f"sched_setattr: {os.strerror(ctypes.get_errno())} (EEVDF's slices need Linux 6.12 or later)")
+try:  # present with the kernel's scheduler debug info
+    lines = [" ".join(line.split()) for line in open("/proc/self/sched")]
+except OSError:
+    lines = None
+if lines is not None and f"se.slice : {ns}" not in lines:
+    sys.exit("this kernel ignored the slice (EEVDF's slices need Linux 6.12 or later)")
 os.execv(sys.argv[2], sys.argv[2:])
 """
 

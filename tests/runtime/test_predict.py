@@ -41,10 +41,21 @@ def test_sb3s_evaluate_policy_runs_an_agent(cls, config, env_id, length):
     from stable_baselines3.common.monitor import Monitor
 
     agent = cls(env_id, config, seed=0)
+    calls = []
+
+    def predict(observation, state=None, episode_start=None, deterministic=False):
+        calls.append((observation.shape, state, episode_start.tolist(), deterministic))
+        return type(agent).predict(agent, observation, state, episode_start, deterministic)
+
+    agent.predict = predict  # SB3 calls it with its keywords, once a step
     env = Monitor(gym.make(env_id))  # as SB3 asks, so that it counts whole episodes
     returns, lengths = evaluation.evaluate_policy(agent, env, n_eval_episodes=3, return_episode_rewards=True)
     assert len(returns) == len(lengths) == 3 and all(np.isfinite(returns))
-    if length is not None:  # Pendulum's episodes are cut at 200 steps, whatever the actions
+    assert len(calls) == sum(lengths)
+    assert all(shape == (1, env.observation_space.shape[0]) and state is None and deterministic
+               for shape, state, _, deterministic in calls)  # fmt: skip
+    assert calls[0][2] == [True] and calls[1][2] == [False]  # SB3 marks each episode's first step
+    if length is not None:  # Pendulum's episodes are cut at 200 steps
         assert lengths == [length] * 3
     else:  # CartPole rewards 1 a step: an episode's return is its length
         assert returns == [float(n) for n in lengths]

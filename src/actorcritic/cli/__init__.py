@@ -1,6 +1,6 @@
 """The ``actorcritic`` command: train, eval, plot.
 
-    actorcritic train [ALGO] [--env ENV] [--total-steps N] [--seed S] [--seeds K] [--run-dir DIR]
+    actorcritic train [ALGO | --algo ALGO] [--env ENV] [--total-steps N] [--seed S] [--seeds K] [--run-dir DIR]
                       [--checkpoint-interval N] [--config FILE] [--<config-field> VALUE ...]
     actorcritic train --resume RUN_DIR [RUN_DIR ...] [--total-steps N]
     actorcritic eval RUN_DIR [--episodes N] [--json] [--checkpoint latest|best]
@@ -222,14 +222,17 @@ def _algo_argument(args: list[str], default: str | None) -> str | None:
     """The algorithm, taken out of ``args``: the first argument if it is not a flag, or ``--algo NAME`` anywhere
     (RL Baselines3 Zoo's spelling). Either, not two different ones."""
     given = [args.pop(0)] if args and not args[0].startswith("-") else []
-    for i in reversed(range(len(args))):
-        if args[i] == "--algo":
-            if i + 1 == len(args) or args[i + 1].startswith("-"):
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--algo" or arg.startswith("--algo="):
+            name = arg.split("=", 1)[1] if "=" in arg else next(items, "")
+            if not name or name.startswith("-"):
                 raise UserError(f"--algo needs a name: one of {', '.join(ALGOS)}")
-            given.append(args.pop(i + 1))
-            del args[i]
-        elif args[i].startswith("--algo="):
-            given.append(args.pop(i).split("=", 1)[1])
+            given.append(name)
+        else:
+            rest.append(arg)
+    args[:] = rest
     if len(set(given)) > 1:
         raise UserError(f"the algorithm is given more than once: {', '.join(given)}")
     return given[0] if given else default
@@ -638,7 +641,7 @@ def cmd_sweep(args: list[str]) -> int:
     parsed: SweepArgs = parse(SweepArgs, args, "actorcritic sweep")
     if parsed.preset is not None:
         if algo is not None or parsed.grid:
-            raise UserError("--preset defines the algorithm and the grid; drop ALGO and --grid")
+            raise UserError("--preset defines the algorithm and the grid; drop ALGO (or --algo) and --grid")
         preset = sw.PRESETS[parsed.preset]
         algo, env, configs = preset["algo"], preset["env"], preset["configs"]
         seeds = preset["seeds"] if parsed.seeds is None else list(range(parsed.seed, parsed.seed + parsed.seeds))
@@ -766,7 +769,7 @@ COMMANDS = {
 }
 USAGE = """usage: actorcritic [--version] {train,eval,plot,sweep,tune,export,swarm} ...
 
-algorithms: ddpg (default), td3, sac, reinforce, a2c, a3c, ppo
+algorithms: ddpg (default), td3, sac, reinforce, a2c, a3c, ppo (ALGO, or --algo ALGO anywhere)
 commands:
 
   train [ALGO] [flags]       train an agent (default: DDPG on Pendulum-v1); --help lists every flag

@@ -210,11 +210,13 @@ class Agent:
 
     def predict(self, observation: np.ndarray, state: Any = None, episode_start: Any = None,
                 deterministic: bool = False) -> tuple[np.ndarray, None]:  # fmt: skip
-        """Stable-Baselines3's ``predict``: ``(act(observation, deterministic), None)``, so that code written
-        for an SB3 model (its ``evaluate_policy``, RL Zoo's enjoy script) runs this agent as it is. As in SB3,
-        ``deterministic`` defaults to False: SAC samples its action, a categorical policy its index, and DDPG
-        and TD3 return the actor's action without exploration noise either way. The policies keep no
-        recurrent state, so ``state`` and ``episode_start`` are ignored and the state returned is None."""
+        """Stable-Baselines3's ``predict``: ``(act(observation, deterministic), None)``, so that code that calls
+        an SB3 model's ``predict`` (SB3's ``evaluate_policy``, say) runs this agent as it is. As in SB3,
+        ``deterministic`` defaults to False: SAC samples its action and a categorical policy its index, from
+        the agent's own random streams, so such calls between two ``learn`` calls change what is trained
+        next (``act`` defaults to the deterministic action, which draws nothing); DDPG and TD3 return the
+        actor's action without exploration noise either way. The policies keep no recurrent state:
+        ``state`` and ``episode_start`` are ignored, and the state returned is None."""
         return self.act(observation, deterministic), None
 
     def evaluate(self, episodes: int | None = None, round_id: int | None = None, on_frame=None,
