@@ -7,10 +7,10 @@ Settings: ``--threads auto`` (``actorcritic train``'s default: the cores other p
 every second); one thread per core (torch's own default, ``--threads N``); ``--threads 1``; one thread per
 core with OpenMP's passive wait policy (``OMP_WAIT_POLICY=PASSIVE``: idle threads sleep instead of
 spinning); and both of those with EEVDF's short time slices (Linux 6.12 and later: ``sched_setattr`` asks
-for a 0.1 ms slice for the run's threads instead of the default (1.4 ms on 2 CPUs), so that a thread that wakes or waits
-gets its core back from the busy process sooner). Conditions: alone; beside one process spinning on a core (any busy program); two runs of the
-setting started together, and a second run joining one that has run for 10 s (each the time of the slower
-run, from its own start). Runs are interleaved (setting by setting within each repeat) and the table shows
+for a 0.1 ms slice for the run's threads instead of the default, 1.4 ms on 2 CPUs, so that a thread that
+wakes or waits gets its core back from the busy process sooner). Conditions: alone; beside one process
+spinning on a core (any busy program); two runs of the setting started together, and a second run joining
+one that has run for 10 s (each the time of the slower run, from its own start). Runs are interleaved (setting by setting within each repeat) and the table shows
 medians, and each setting's speed in each condition as a share of its speed alone.
 
 With ``threads 1`` and a setting that uses every core alone (``auto`` or one thread per core) among the

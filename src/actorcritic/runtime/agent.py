@@ -213,9 +213,9 @@ class Agent:
         """Stable-Baselines3's ``predict``: ``(act(observation, deterministic), None)``, so that code that calls
         an SB3 model's ``predict`` (SB3's ``evaluate_policy``, say) runs this agent as it is. As in SB3,
         ``deterministic`` defaults to False: the stochastic policies (SAC's and the on-policy algorithms')
-        then sample, from the agent's own random streams, so such calls between two ``learn`` calls change what is trained
-        next (``act`` defaults to the deterministic action, which draws nothing); DDPG and TD3 return the
-        actor's action without exploration noise either way. The policies keep no recurrent state:
+        then sample, from the agent's own random streams, so such calls between two ``learn`` calls change
+        what is trained next (``act`` defaults to the deterministic action, which draws nothing); DDPG and
+        TD3 return the actor's action without exploration noise either way. The policies keep no recurrent state:
         ``state`` and ``episode_start`` are ignored, and the state returned is None."""
         return self.act(observation, deterministic), None
 
