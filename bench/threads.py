@@ -10,8 +10,9 @@ spinning); and both of those with EEVDF's short time slices (Linux 6.12 and late
 for a 0.1 ms slice for the run's threads instead of the default, 1.4 ms on 2 CPUs, so that a thread that
 wakes or waits gets its core back from the busy process sooner). Conditions: alone; beside one process
 spinning on a core (any busy program); two runs of the setting started together, and a second run joining
-one that has run for 10 s (each the time of the slower run, from its own start). Runs are interleaved (setting by setting within each repeat) and the table shows
-medians, and each setting's speed in each condition as a share of its speed alone.
+one that has run for 10 s (each the time of the slower run, from its own start). Runs are interleaved
+(setting by setting within each repeat) and the table shows medians, and each setting's speed in each
+condition as a share of its speed alone.
 
 With ``threads 1`` and a setting that uses every core alone (``auto`` or one thread per core) among the
 settings, it also prints the most any setting could keep of its speed alone beside one busy process, if
