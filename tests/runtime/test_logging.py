@@ -30,3 +30,19 @@ def test_close_closes_the_files_once(tmp_path):
     files = logger._metrics_file, logger._episodes_file
     logger.close()
     assert all(f.closed for f in files) and not logger._close_files.alive
+
+
+def test_tensorboard_tags_group_the_columns(tmp_path):
+    """The loop's columns are charts/, the algorithm's losses/, an env's own measures env/ (and eval/ for
+    their evaluation, with the evaluation's return)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    logger = RunLogger(tmp_path, ["critic_loss", "order_parameter", "eval_order_parameter"], None, ("order_parameter",))
+    logger.log({"step": 100, "wall_time": 1.0, "sps": 100.0, "critic_loss": 0.5, "order_parameter": 0.9,
+                "eval_order_parameter": 0.95, "eval_return_mean": -10.0})  # fmt: skip
+    logger.close()
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert sorted(events.Tags()["scalars"]) == [
+        "charts/SPS", "env/order_parameter", "eval/order_parameter", "eval/return_mean", "losses/critic_loss"
+    ]  # fmt: skip

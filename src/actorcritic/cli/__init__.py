@@ -88,7 +88,7 @@ class TrainArgs(Generic[C]):
     threads: int | Literal["auto"] = "auto"
     """Torch CPU threads. auto: the cores no other process is using, re-read every second, so a run uses
     every core of an idle machine and drops to fewer as soon as other work shares them (with one thread per
-    core regardless, a run beside one busy process took 3x as long, two runs at once 5x: bench/threads.py).
+    core regardless, a run beside one busy process took 2.6-3x as long, two runs at once 3-5x: bench/threads.py).
     A number fixes the count."""
     compile: Literal["auto", "on", "off"] = "auto"
     """Off-policy algorithms: run the update through torch.compile. auto: when the run makes enough updates

@@ -53,15 +53,22 @@ def _truncate_csv(path: Path, max_step: int) -> None:
 
 
 class RunLogger:
-    """Writes one run's CSVs and TensorBoard events. ``resume_step`` continues an existing run."""
+    """Writes one run's CSVs and TensorBoard events. ``resume_step`` continues an existing run.
 
-    def __init__(self, run_dir: Path, metric_names: list[str], resume_step: int | None = None):
+    ``metric_names`` are the columns between the loop's own and the evaluation's; those among them in
+    ``env_metric_names`` (an env's own measures, e.g. a swarm's order parameter) are tagged ``env/...`` in
+    TensorBoard, the others ``losses/...``.
+    """
+
+    def __init__(self, run_dir: Path, metric_names: list[str], resume_step: int | None = None,
+                 env_metric_names: tuple[str, ...] = ()):  # fmt: skip
         from torch.utils.tensorboard import (
             SummaryWriter,  # heavy import, only when a run dir is used
         )
 
         self.run_dir = Path(run_dir)
         self.columns = BASE_COLUMNS + list(metric_names) + EVAL_COLUMNS
+        self.env_metric_names = frozenset(env_metric_names)
         metrics, episodes = self.run_dir / METRICS, self.run_dir / EPISODES
         if resume_step is not None:
             _truncate_csv(metrics, resume_step)
@@ -97,13 +104,12 @@ class RunLogger:
                 continue
             self.tb.add_scalar(self._tag(key), value, step)
 
-    @staticmethod
-    def _tag(key: str) -> str:
+    def _tag(self, key: str) -> str:
         if key.startswith("eval_"):
             return "eval/" + key.removeprefix("eval_")
         if key in BASE_COLUMNS:
             return "charts/" + ("SPS" if key == "sps" else key)
-        return "losses/" + key
+        return ("env/" if key in self.env_metric_names else "losses/") + key
 
     def flush(self) -> None:
         self._metrics_file.flush()

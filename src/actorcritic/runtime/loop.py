@@ -147,7 +147,7 @@ def _start(agent: Agent, held: contextlib.ExitStack) -> None:
         # config.json first: from the moment a run has any file, `--resume` knows what it is (total_steps may grow)
         write_json(m.run_dir / CONFIG, state.run_info(agent, i))
         if m.logger is None:
-            m.logger = RunLogger(m.run_dir, _log_columns(agent), m.resume_step)
+            m.logger = RunLogger(m.run_dir, _log_columns(agent), m.resume_step, agent.env.env_metric_names)
     flush_denormals()  # Adam's moments of dead units sink into denormals, each a slow microcode assist
     keep_freed_memory()  # an update's buffers, freed and allocated again each call, are not page-faulted in anew
     agent.trainer.start()
