@@ -151,13 +151,19 @@ def restart(run_dirs: Sequence[str | Path], device: str = "cpu", compile: bool =
     return agent
 
 
-def _agent_from_run_info(paths: Sequence[str | Path], infos: list[dict[str, Any]], source: str, device: str,
-                         compile: bool) -> Agent:  # fmt: skip
-    """The agent (or group) that a checkpoint's or config.json's run info describes, with fresh state."""
+def check_one_group(paths: Sequence[str | Path], infos: Sequence[dict[str, Any]]) -> None:
+    """A UserError unless the runs (their checkpoints' or config.json's run info) are seeds of one
+    configuration: the same algorithm, env, settings and back end."""
     for p, info in zip(paths, infos, strict=True):
         for key in ("algo", "env", "config", "env_kwargs", "backend", "backend_config"):
             if info.get(key) != infos[0].get(key):
                 raise UserError(f"'{p}' and '{paths[0]}' differ in {key}: they cannot train as one group")
+
+
+def _agent_from_run_info(paths: Sequence[str | Path], infos: list[dict[str, Any]], source: str, device: str,
+                         compile: bool) -> Agent:  # fmt: skip
+    """The agent (or group) that a checkpoint's or config.json's run info describes, with fresh state."""
+    check_one_group(paths, infos)
     first, where = infos[0], f"{source} {paths[0]}"
     cls = agent_class(first["algo"])
     config = config_from_dict(cls.spec.config_cls, first["config"], source=where)

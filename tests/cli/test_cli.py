@@ -91,6 +91,41 @@ def test_plot_overlays_runs(trained_run, tmp_path, capsys):
     assert code == 0 and out_file.stat().st_size > 0
 
 
+def test_output_files_are_checked_before_any_work(trained_run, tmp_path, capsys):
+    """A user's file is never replaced, and an output that could not be written (a folder on its way is a file,
+    a suffix for another format) is refused before the command evaluates, plots or exports anything."""
+    mine, afile = tmp_path / "mine.png", tmp_path / "afile"
+    mine.write_text("my precious")
+    afile.write_text("")
+    before = tree_digest(trained_run)
+    refused = [
+        (["plot", trained_run, trained_run, "-o", mine], ["already exists"]),
+        (["plot", trained_run, "-o", tmp_path], ["already exists"]),
+        (["plot", trained_run, "-o", tmp_path / "cmp.txt"], ["should be an image", ".png", "not '.txt'"]),
+        (["plot", trained_run, "-o", afile / "cmp.png"], ["afile' is a file, not a directory"]),
+        (["export", trained_run, "--format", "torchscript", "-o", tmp_path / "p.onnx"], ["a torchscript file"]),
+        (["export", trained_run, "-o", tmp_path / "p.pt"], ["should be an onnx file (.onnx)"]),
+        (["export", trained_run, "-o", afile / "p.onnx"], ["is a file, not a directory"]),
+        (["eval", trained_run, "--render", "gif", "--video", tmp_path / "v.mp4"], ["should be a video (.gif)"]),
+        (["eval", trained_run, "--video", tmp_path / "v.avi"], ["should be a video (.gif, .mp4)"]),
+    ]
+    for args, words in refused:
+        code, out, err = run_cli(capsys, *args)
+        assert_user_error(code, err, *words)
+        assert out == ""  # refused before it evaluated anything
+    assert mine.read_text() == "my precious" and afile.read_text() == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "mine.png"]
+    assert tree_digest(trained_run) == before
+
+
+def test_eval_video_alone_records_in_its_suffix_s_format(trained_run, tmp_path, capsys):
+    pytest.importorskip("imageio")
+    pytest.importorskip("pygame")
+    video = tmp_path / "v.gif"
+    code, out, err = run_cli(capsys, "eval", trained_run, "--episodes", 1, "--video", video)
+    assert code == 0 and f"video: {video}" in out and video.read_bytes()[:3] == b"GIF", err
+
+
 def test_plot_of_one_run_rewrites_its_own_plots(trained_run, capsys):
     returns_png = trained_run / "plots" / "returns.png"
     returns_png.unlink()
@@ -202,6 +237,13 @@ BAD_INPUTS = [
     (["train", "ddpg", "--env", "CartPole-v1"], ["continuous"]),
     (["swarm", "evaluate"], ["RUN_DIR", "--policy"]),
     (["swarm", "evaluate", "--policy", "best"], ["invalid"]),
+    (["train", "--threads", "abc"], ["could be instantiated from ['abc']. (see `actorcritic train ddpg --help`)"]),
+    (["train", "--tua", "1"], ["unrecognized options: --tua, 1 perhaps you meant: --tau float"]),
+    (["swarm", "phase-diagram"], ["phase-diagram: --noise STR --output PATH (see"]),
+    (["plot"], ["one or more run directories"]),
+    (["train", "--resume"], ["needs a run directory"]),
+    (["train", "--resume", "does/not/exist", "--total-steps", "-5"], ["total_steps must be >= 0"]),
+    (["train", "--resume", "does/not/exist", "--checkpoint-interval", "-1"], ["checkpoint_interval must be >= 0"]),
 ]
 if not torch.cuda.is_available():
     BAD_INPUTS.append((["train", "--device", "cuda"], ["cuda"]))
@@ -225,6 +267,8 @@ def test_bad_input_is_one_error_line(args, words, capsys, tmp_path, monkeypatch)
         ("unknown.toml", "taux = 0.1\n", ["unknown", "taux"]),
         ("bad.ini", "tau=0.1\n", [".toml"]),
         ("badtau.toml", "tau = 3.0\n", ["tau"]),
+        ("strtau.json", '{"tau": "abc"}', ["tau must be a number, got 'abc'"]),
+        ("loss.yaml", "critic_loss: l1\n", ["critic_loss must be one of 'mse', 'huber'"]),
     ],
 )
 def test_bad_config_file(name, text, words, tmp_path, capsys):

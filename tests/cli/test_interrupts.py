@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from actorcritic.cli import main
+from actorcritic.runtime.loop import EvaluationStopped, StopSignals
 
 SMALL = ["--learning-starts", "100", "--batch-size", "32", "--hidden-sizes", "16", "16", "--eval-interval", "500",
          "--eval-episodes", "2", "--log-interval", "250", "--no-progress", "--compile", "off"]  # fmt: skip
@@ -155,3 +156,67 @@ def test_sigterm_after_training_finished_says_so_in_one_line(tmp_path):
     assert proc.returncode == 0 or (
         "interrupted after training finished" in one_error_line(err) and proc.returncode == 130
     ), err
+
+
+ENDLESS = """
+import gymnasium as gym
+import numpy as np
+
+
+class Endless(gym.Env):
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, np.float32), 0.0, False, False, {}
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_ends_an_evaluation_that_never_would(tmp_path, sig):
+    """An env without a time limit whose episodes never end holds an evaluation forever: one signal drops the
+    evaluation, the run saves a checkpoint at the step it reached and names the command that goes on."""
+    (tmp_path / "endless.py").write_text(ENDLESS)
+    run_dir = tmp_path / "run"
+    flags = [*SMALL, "--eval-interval", "200", "--eval-episodes", "1"]  # the later flag wins
+    proc = actorcritic("train", "--env", "endless:Endless", "--run-dir", run_dir, "--total-steps", 1000, *flags,
+                       cwd=tmp_path)  # fmt: skip
+    wait_for(run_dir / "config.json", proc)
+    time.sleep(3.0)  # 200 steps take well under a second: by now it evaluates, and would forever
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    line = one_error_line(err)
+    checkpoint = run_dir / "checkpoints" / "latest.pt"
+    assert proc.returncode == 130 and f"saved {checkpoint}" in line and checkpoint.exists(), line
+    assert f"actorcritic train --resume {run_dir}" in line
+    rows = (run_dir / "metrics.csv").read_text().splitlines()[1:]
+    assert all(row.split(",")[-4] == "" for row in rows)  # no evaluation was recorded
+
+
+def test_a_second_sigterm_stops_at_once_as_a_second_ctrl_c_does():
+    """Signals in this process: the first asks for a stop, inside an evaluation it ends the evaluation at once,
+    and a second of either kind raises KeyboardInterrupt (the loop's stop without a checkpoint)."""
+    runner = {sig: signal.signal(sig, signal.SIG_DFL) for sig in (signal.SIGINT, signal.SIGTERM)}  # xdist's own
+    try:
+        with StopSignals() as stop:
+            with pytest.raises(EvaluationStopped), stop.dropping():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1.0)  # the handler runs at the next bytecode
+            assert stop.requested == "SIGTERM"
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1.0)
+            assert stop.last == "SIGTERM"
+        with StopSignals() as stop:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+            assert stop.requested == "SIGINT"
+            with pytest.raises(EvaluationStopped), stop.dropping():  # a stop already asked for: none starts
+                pass
+    finally:
+        for sig, handler in runner.items():
+            signal.signal(sig, handler)

@@ -8,6 +8,7 @@ import json
 import pytest
 import yaml
 
+from actorcritic import ALGOS
 from actorcritic.algos.ddpg import DDPGConfig
 from actorcritic.algos.settings import OffPolicyConfig
 from actorcritic.core.config import config_from_dict, config_to_dict, load_config_file
@@ -67,6 +68,35 @@ def test_unknown_keys_are_user_errors_naming_them():
 def test_invalid_values_from_a_dict_are_user_errors():
     with pytest.raises(UserError, match="tau"):
         config_from_dict(DDPGConfig, {"tau": 2.0})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("tau", "abc", "tau must be a number, got 'abc'"),
+        ("batch_size", 32.5, "batch_size must be an int, got 32.5"),
+        ("batch_size", True, "batch_size must be an int, got True"),
+        ("hidden_sizes", ["a", 8], "hidden_sizes must be a list of numbers"),
+        ("critic_loss", "l1", "critic_loss must be one of 'mse', 'huber', got 'l1'"),
+        ("noise_clip", "x", "noise_clip must be a number or None, got 'x'"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named_with_the_type_wanted(key, value, said):
+    """Not Python's "'<' not supported between instances of 'int' and 'str'" from a check that compares it."""
+    with pytest.raises(UserError, match="bad value in the sweep's settings") as info:
+        config_from_dict(DDPGConfig, {key: value}, source="the sweep's settings")
+    assert said in str(info.value)
+
+
+def test_whole_floats_are_ints_where_a_field_is_an_int():
+    """TOML and JSON read 1e5 as a float."""
+    assert config_from_dict(DDPGConfig, {"buffer_size": 1e5}).buffer_size == 100_000
+
+
+@pytest.mark.parametrize("algo", sorted(ALGOS))
+def test_every_algorithm_s_defaults_go_through_a_dict(algo):
+    cls = ALGOS[algo].config_cls
+    assert config_from_dict(cls, json.loads(json.dumps(config_to_dict(cls())))) == cls()
 
 
 # --------------------------------------------------------------------------- files

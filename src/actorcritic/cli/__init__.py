@@ -29,17 +29,18 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import tyro
 
-from actorcritic.agents import ALGOS, agent_class, load, restart
+from actorcritic.agents import ALGOS, agent_class, check_one_group, load, restart
 from actorcritic.backends.ray.config import RayConfig
 from actorcritic.backends.ray.pool import init_ray, require_ray
 from actorcritic.cli import shards
 from actorcritic.cli.parsing import parse
 from actorcritic.cli.swarm import baseline, run_swarm_cli, swarm_env
 from actorcritic.core.config import config_from_dict, load_config_file, parse_key_values, split_list
+from actorcritic.core.files import refuse_existing
 from actorcritic.envs import TRAINING_DEFAULTS
 from actorcritic.errors import Interrupted, RunFailed, TrainingDiverged, UserError
 from actorcritic.experiments import sweep as sw
-from actorcritic.experiments.tune import tune
+from actorcritic.experiments.tune import check_study, tune
 from actorcritic.runtime.callbacks import Callback
 from actorcritic.runtime.checkpoint import LATEST, load_checkpoint, resolve_checkpoint
 from actorcritic.runtime.envs import probe_env
@@ -48,6 +49,7 @@ from actorcritic.runtime.export import export_policy
 from actorcritic.runtime.plots import plot_compare, plot_run
 from actorcritic.runtime.run_dir import CONFIG, SUMMARY, default_run_dir, member_run_dirs
 from actorcritic.runtime.threads import AutoThreads, set_threads
+from actorcritic.runtime.trainers import planned_updates
 from actorcritic.runtime.video import record_video
 
 C = TypeVar("C")
@@ -146,6 +148,14 @@ class ResumeArgs:
     """Show a progress bar."""
     ray_address: str | None = None
     """A run trained with --backend ray: join this Ray cluster (auto or HOST:PORT); default: a local instance."""
+
+    def __post_init__(self) -> None:
+        if not self.resume:
+            raise UserError("--resume needs a run directory: actorcritic train --resume RUN_DIR [RUN_DIR ...]")
+        for name in ("total_steps", "checkpoint_interval"):  # as a new run's, checked before any is read
+            if (value := getattr(self, name)) is not None and value < 0:
+                raise UserError(f"{name} must be >= 0, got {value}")
+        _check_threads(self.threads)
 
 
 @dataclass(frozen=True)
@@ -303,8 +313,21 @@ def cmd_train(args: list[str]) -> int:
     print(
         f"training {algo.upper()} on {parsed.env} for {parsed.total_steps} steps, seeds {_seeds_text(seeds)} -> {where}"
     )
+    if note := _budget_note(algo, parsed.algo_config, parsed.total_steps):
+        print(note)
     _train_and_report(agent, parsed.total_steps, parsed.progress, governor, parsed.compile)
     return 0
+
+
+def _budget_note(algo: str, cfg: Any, total: int) -> str | None:
+    """What a user should know about the step budget before the run: no updates in it at all, or (A2C and
+    PPO, which train on whole rollouts) the step it really ends at."""
+    if agent_class(algo).spec.off_policy and total and not planned_updates(cfg, 0, total):
+        return f"note: no updates in {total} steps: the first comes after --learning-starts {cfg.learning_starts}"
+    rollout = cfg.num_steps * cfg.num_envs if algo in ("a2c", "ppo") else 0
+    if rollout and total % rollout:
+        return f"note: {algo.upper()} trains on whole rollouts of {rollout} steps: it ends at step {-(-total // rollout) * rollout}"
+    return None
 
 
 def _seeds_text(seeds: list[int]) -> str:
@@ -353,6 +376,7 @@ def _resume_sharded(parsed: ResumeArgs) -> bool:
     P``, each stopped after its own turn) resume as one group per step, each in a process of its own, as
     they trained. False when they are all at one step: they resume as one group."""
     states = {Path(d): load_checkpoint(d, LATEST, mmap=True) for d in parsed.resume}  # the clocks alone
+    check_one_group(list(states), list(states.values()))
     at: dict[tuple[int, int], list[Path]] = {}
     for d, state in states.items():
         at.setdefault((state["clock"]["global_step"], state["clock"]["num_updates"]), []).append(d)
@@ -481,19 +505,24 @@ def _solved_text(s: dict[str, Any]) -> str:
 def cmd_eval(args: list[str]) -> int:
     parsed: EvalArgs = parse(EvalArgs, args, "actorcritic eval")
     which = parsed.checkpoint
+    if parsed.episodes < 1:
+        raise UserError(f"episodes must be >= 1, got {parsed.episodes}")
+    render = parsed.render
+    if parsed.video is not None:  # --video x.gif alone records a GIF; its suffix must match --render's
+        render = render or parsed.video.suffix.lower().lstrip(".")
+        _check_output(parsed.video, [f".{render}"] if render in ("gif", "mp4") else [".gif", ".mp4"], "a video")
+    if render is not None and parsed.render_episodes < 1:
+        raise UserError(f"render_episodes must be >= 1, got {parsed.render_episodes}")
     agent = load(parsed.run_dir, which)
     if parsed.seed is not None:
         agent.seed = parsed.seed
-    if parsed.episodes < 1:
-        raise UserError(f"episodes must be >= 1, got {parsed.episodes}")
-    if parsed.render is not None and parsed.render_episodes < 1:
-        raise UserError(f"render_episodes must be >= 1, got {parsed.render_episodes}")
     result = agent.evaluate(parsed.episodes, round_id=-1)  # its own episodes, not training's evals
     video = None
-    if parsed.render is not None:
+    if render is not None:
         home = parsed.run_dir if parsed.run_dir.is_dir() else parsed.run_dir.parent
-        default = _unused(home / "videos" / f"eval-step{agent.global_step}.{parsed.render}")
-        video = record_video(agent, parsed.video or default, min(parsed.render_episodes, parsed.episodes))
+        output = parsed.video or _unused(home / "videos" / f"eval-step{agent.global_step}.{render}")
+        with _writing(output):
+            video = record_video(agent, output, min(parsed.render_episodes, parsed.episodes))
     agent.close()
     if parsed.json:
         print(
@@ -521,10 +550,15 @@ def cmd_eval(args: list[str]) -> int:
 
 def cmd_export(args: list[str]) -> int:
     parsed: ExportArgs = parse(ExportArgs, args, "actorcritic export")
+    suffix = ".onnx" if parsed.format == "onnx" else ".pt"
+    if parsed.output is not None:  # ONNX is .onnx; TorchScript anything else (.pt by torch's custom)
+        suffixes = [".onnx"] if parsed.format == "onnx" else [".pt", ".pth", ".ts", ".torchscript", ""]
+        _check_output(parsed.output, suffixes, "an ONNX file" if parsed.format == "onnx" else "a TorchScript file")
     agent = load(parsed.run_dir, parsed.checkpoint)
     home = parsed.run_dir if parsed.run_dir.is_dir() else parsed.run_dir.parent
-    suffix = ".onnx" if parsed.format == "onnx" else ".pt"
-    path = export_policy(agent, parsed.output or _unused(home / "export" / f"policy{suffix}"), parsed.format)
+    output = parsed.output or _unused(home / "export" / f"policy{suffix}")
+    with _writing(output):
+        path = export_policy(agent, output, parsed.format)
     agent.close()
     print(f"{agent.algo.upper()} policy on {agent.env_id} (step {agent.global_step}) -> {path}")
     return 0
@@ -657,9 +691,10 @@ def cmd_sweep(args: list[str]) -> int:
         name = f"{env}__{algo}"
     if len(seeds) < 1 or total < 1:
         raise UserError("seeds and total_steps must be >= 1")
-    workers = _workers(parsed.workers, parsed.backend, parsed.ray_address)
     sweep = sw.Sweep(algo, env, configs, seeds, total, settings, parsed.checkpoint_interval)
     sweep_dir = parsed.sweep_dir or sw.default_sweep_dir(name)
+    sw.check_sweep(sweep, sweep_dir)  # before the header, and before Ray starts
+    workers = _workers(parsed.workers, parsed.backend, parsed.ray_address)
     print(f"sweep: {len(configs)} configuration(s) x {len(seeds)} seed(s) of {algo.upper()} on {env}, {total} steps "
           f"each, {workers} at a time -> {sweep_dir}")  # fmt: skip
     try:
@@ -706,14 +741,17 @@ def cmd_tune(args: list[str]) -> int:
     parsed: TuneArgs = parse(TuneArgs, args, f"actorcritic tune {algo}")
     if parsed.backend == "local" and parsed.workers not in (None, 1):
         raise UserError("parallel trials run on Ray: add --backend ray (a local Ray instance, or --ray-address)")
-    workers = _workers(parsed.workers if parsed.backend == "ray" else 1, parsed.backend, parsed.ray_address)
     tune_dir = parsed.tune_dir or sw.default_sweep_dir(f"tune__{parsed.env}__{algo}")
+    settings = sw.parse_settings(parsed.settings)
+    check_study(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed, settings,
+                parsed.startup_trials)  # before the header, and before Ray starts  # fmt: skip
+    workers = _workers(parsed.workers if parsed.backend == "ray" else 1, parsed.backend, parsed.ray_address)
     at_a_time = f", {workers} at a time on Ray" if parsed.backend == "ray" else ""
     print(f"tuning {algo.upper()} on {parsed.env}: {parsed.trials} trial(s) of {parsed.total_steps} steps"
           f"{at_a_time} -> {tune_dir}")  # fmt: skip
     try:
-        best = tune(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed,
-                    sw.parse_settings(parsed.settings), parsed.startup_trials, workers=workers,
+        best = tune(algo, parsed.env, parsed.trials, parsed.total_steps, tune_dir, parsed.seed, settings,
+                    parsed.startup_trials, workers=workers,
                     backend=parsed.backend)  # fmt: skip
     except (Interrupted, KeyboardInterrupt):
         print(f"error: interrupted; run the same command (with --tune-dir {tune_dir}) to go on with the study "
@@ -737,16 +775,45 @@ def _workers(workers: int | None, backend: str, ray_address: str | None) -> int:
 
 def cmd_plot(args: list[str]) -> int:
     parsed: PlotArgs = parse(PlotArgs, args, "actorcritic plot")
+    if not parsed.run_dirs:
+        raise UserError("plot needs one or more run directories: actorcritic plot RUN_DIR [RUN_DIR ...] [-o OUT.png]")
     for run_dir in parsed.run_dirs:
         if not run_dir.is_dir():
             raise UserError(f"no such run directory: '{run_dir}'")
+    if parsed.output is not None:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = [f".{kind}" for kind in FigureCanvasBase.get_supported_filetypes()]
+        _check_output(parsed.output, ["", *formats], "an image")
     if len(parsed.run_dirs) == 1 and parsed.output is None:
         for path in plot_run(parsed.run_dirs[0]):
             print(path)
         return 0
     output = parsed.output or _unused(Path("runs") / "compare.png")
-    print(plot_compare(parsed.run_dirs, output))
+    with _writing(output):
+        print(plot_compare(parsed.run_dirs, output))
     return 0
+
+
+def _check_output(path: Path, suffixes: Sequence[str], what: str) -> None:
+    """A user's output file, checked before any work: it must not exist (nothing a user has is replaced),
+    the folders on its way must be folders, and its suffix must be one of ``suffixes`` ("": none)."""
+    refuse_existing(path)
+    parent = next(p for p in path.parents if p.exists())  # the nearest existing one ("." at worst)
+    if not parent.is_dir():
+        raise UserError(f"cannot write '{path}': '{parent}' is a file, not a directory")
+    if path.suffix.lower() not in suffixes:
+        named = ", ".join(s for s in suffixes if s)
+        raise UserError(f"'{path}' should be {what} ({named}), not '{path.suffix or 'no suffix'}'")
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """An OS error while writing a user's output file (a read-only folder, a full disk) as one error line."""
+    try:
+        yield
+    except OSError as e:
+        raise UserError(f"cannot write '{path}': {e.strerror or e}") from None
 
 
 def _unused(path: Path) -> Path:

@@ -26,9 +26,26 @@ def parse(cls: Any, args: list[str], prog: str, default: Any = None) -> Any:
 
 
 def condense(text: str) -> str:
-    """The message lines of tyro's error panel, joined into one line."""
-    lines = [ln.strip(" │╭╮╰╯─-") for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("For full helptext")]
-    body = lines[1:] if len(lines) > 1 else lines  # drop the panel title
-    message = " ".join(body[:3]) if body else "invalid arguments"
-    return " ".join(message.split())
+    """The message of tyro's error panel on one line: its sections but the help texts (the panel's title,
+    an argument's help, the pointer to --help, each option's description, the list of failed conversions).
+    The panel is drawn in box characters on a terminal and in plain ones elsewhere; both read the same."""
+    sections: list[list[str]] = [[]]
+    boxed = any(line.lstrip().startswith("╭") for line in text.splitlines())
+    for raw in text.splitlines():
+        if raw.strip().startswith(("╭", "╰")):
+            continue  # a box's top (with the title) and bottom
+        inner = raw.rstrip().removesuffix("│").removeprefix(" ").removeprefix("│").rstrip()
+        if inner.strip() and set(inner.strip()) <= {"─", "-"}:
+            sections.append([])  # a rule between sections
+        elif inner.strip():
+            sections[-1].append(inner)
+    if not boxed:
+        sections = sections[1:]  # plain: the title is the first section
+    kept = []
+    for lines in sections:
+        if not lines or lines[0].strip().startswith(("For full helptext", "Argument helptext")):
+            continue
+        margin = min(len(ln) - len(ln.lstrip()) for ln in lines)
+        shallow = [ln.strip() for ln in lines if len(ln) - len(ln.lstrip()) < margin + 8]  # not a description
+        kept.append(" ".join(" ".join(shallow).split("Got errors:")[0].split()))
+    return " ".join(kept) or "invalid arguments"

@@ -38,7 +38,7 @@ from actorcritic.errors import UserError
 from actorcritic.runtime.checkpoint import resolve_checkpoint
 from actorcritic.runtime.evaluation import evaluate_multi_agent
 from actorcritic.runtime.progress import ProgressBar
-from actorcritic.runtime.run_dir import CONFIG
+from actorcritic.runtime.run_dir import CONFIG, check_output_dir
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ class PhaseDiagramArgs:
     noise: str
     """Noise values START:STOP:STEP, both ends included (STOP when on the grid), e.g. 0:5:0.25; or one value."""
     output: Path
-    """Directory for phase_diagram.png and phase_diagram.csv (created if missing; files never overwritten)."""
+    """Directory for phase_diagram.png and phase_diagram.csv: new, empty or an earlier phase diagram's (its
+    files are never overwritten)."""
     model: Annotated[ModelFlags, tyro.conf.arg(name="")] = ModelFlags()
     steps: int | None = None
     """Steps per run (default 500). With --policy: steps per evaluation episode (default: the runs' own)."""
@@ -213,14 +214,22 @@ def animate(model: VicsekModel, steps: int, path: Path, fps: int) -> np.ndarray:
         return second_half_orders(model, steps, draw)
 
 
+# What a phase diagram writes in --output: a directory that holds nothing else is one's
+PHASE_PNG, PHASE_CSV, PHASE_EPISODES = "phase_diagram.png", "phase_diagram.csv", "phase_diagram_episodes.csv"
+PHASE_FILES = (PHASE_PNG, PHASE_CSV, PHASE_EPISODES)
+
+
 def cmd_phase_diagram(args: list[str]) -> int:
     parsed: PhaseDiagramArgs = parse(PhaseDiagramArgs, args, "actorcritic swarm phase-diagram")
+    # a run or a folder of the user's is refused whole; a phase diagram's own files are refused one by one below
+    check_output_dir(parsed.output, "--output", lambda names: names.issubset(PHASE_FILES),
+                     f"a phase diagram's directory (it holds files other than {', '.join(PHASE_FILES)})")  # fmt: skip
     if parsed.policy:
         return _policy_phase_diagram(parsed)
     parsed = replace(parsed, steps=500 if parsed.steps is None else parsed.steps)
     _check_at_least_one(steps=parsed.steps, repeats=parsed.repeats)
     noises = noise_values(parsed.noise)
-    png, table = parsed.output / "phase_diagram.png", parsed.output / "phase_diagram.csv"
+    png, table = parsed.output / PHASE_PNG, parsed.output / PHASE_CSV
     for path in (png, table):
         refuse_existing(path)  # before the long sweep; written without replacing a file after it
     for eta in (noises.min(), noises.max()):
@@ -409,7 +418,7 @@ def _policy_phase_diagram(parsed: PhaseDiagramArgs) -> int:
     _check_at_least_one(repeats=parsed.repeats, steps=1 if parsed.steps is None else parsed.steps)
     noises = noise_values(parsed.noise)
     out = parsed.output
-    png, table, episodes = out / "phase_diagram.png", out / "phase_diagram.csv", out / "phase_diagram_episodes.csv"
+    png, table, episodes = out / PHASE_PNG, out / PHASE_CSV, out / PHASE_EPISODES
     for path in (png, table, episodes):
         refuse_existing(path)
     runs = TrainedRuns.read(parsed.policy)

@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import json
 import tomllib
+import types
 import typing
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -30,11 +31,45 @@ def config_from_dict(cls: type, data: dict[str, Any], source: str = "config") ->
     for key, value in data.items():
         if isinstance(value, list) and typing.get_origin(hints[key]) is tuple:
             value = tuple(value)
+        if isinstance(value, float) and value.is_integer() and _fits(int(value), hints[key]):
+            value = int(value)  # 1e6 for an int field, as TOML and JSON read it
+        if not _fits(value, hints[key]):
+            raise UserError(f"bad value in {source}: {key} must be {_type_name(hints[key])}, got {value!r}")
         values[key] = value
     try:
         return cls(**values)
     except TypeError as e:
-        raise UserError(f"bad {source}: {e}") from None
+        raise UserError(f"bad value in {source}: {e}") from None
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the field type ``hint`` (the types configs use; any other type passes)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if origin is typing.Literal:
+        return value in args
+    if origin is tuple:
+        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        return isinstance(value, tuple) and len(items) == len(value) and all(map(_fits, value, items))
+    if hint is type(None):
+        return value is None
+    if hint in (int, float):  # an int is a float, a bool is neither
+        return isinstance(value, int if hint is int else int | float) and not isinstance(value, bool)
+    return isinstance(value, hint) if hint in (bool, str) else True
+
+
+def _type_name(hint: Any) -> str:
+    """A field type as a user reads it: "a float", "one of 'mse', 'huber'", "an int or None"."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(map(repr, args))
+    if origin is tuple:
+        return "a list of numbers" if args and args[0] in (int, float) else "a list"
+    names = {int: "an int", float: "a number", bool: "true or false", str: "a string", type(None): "None"}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

@@ -48,10 +48,11 @@ from actorcritic.runtime.envs import probe_env
 from actorcritic.runtime.logging import eval_points, read_csv
 from actorcritic.runtime.plots import plot_compare, plot_profile
 from actorcritic.runtime.progress import ProgressBar
-from actorcritic.runtime.run_dir import METRICS, check_creatable
+from actorcritic.runtime.run_dir import METRICS, check_output_dir
 
 SWEEP_COLUMNS = ["config", "seed", "status", "total_steps", "final_eval_return", "best_eval_return",
                  "solved_at_step", "auc", "wall_seconds", "run_dir"]  # fmt: skip
+SWEEP_FILE = "sweep.json"  # the sweep's definition: it marks a directory as a sweep's
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,22 @@ def run_sweep(
     and the plots."""
     if backend not in ("local", "ray"):
         raise UserError(f"backend must be local or ray, got '{backend}'")
+    check_sweep(sweep, sweep_dir)
+    with claimed(sweep_dir / SWEEP_FILE, dataclasses.asdict(sweep), "sweep", "--sweep-dir"):
+        return _run_claimed(sweep, sweep_dir, workers, progress, backend)
+
+
+def check_sweep(sweep: Sweep, sweep_dir: Path) -> None:
+    """Everything ``run_sweep`` checks before it writes (a caller may check before it prints): every
+    configuration, the env, and that ``sweep_dir`` is new, empty or this sweep's."""
     _check_configs(sweep)
     check_env(sweep.algo, sweep.env, sweep.settings)
-    with claimed(sweep_dir / "sweep.json", dataclasses.asdict(sweep), "sweep", "--sweep-dir"):
-        return _run_claimed(sweep, sweep_dir, workers, progress, backend)
+    check_sweep_dir(sweep_dir)
+
+
+def check_sweep_dir(sweep_dir: Path) -> None:
+    """What ``run_sweep`` checks of ``sweep_dir`` before writing there, for a caller that wants it sooner."""
+    check_claimable(sweep_dir / SWEEP_FILE, "sweep", "--sweep-dir")
 
 
 def _run_claimed(sweep: Sweep, sweep_dir: Path, workers: int, progress: bool, backend: str) -> list[dict[str, Any]]:
@@ -170,11 +183,19 @@ def check_env(algo: str, env: str, settings: dict[str, Any]) -> None:
 def claimed(definition_file: Path, definition: dict[str, Any], what: str, flag: str) -> Iterator[None]:
     """Hold the directory of ``definition_file`` (one process at a time) for this ``definition``: write it
     there, or check that the one already there (an earlier run of the same command, now resumed) is the same."""
-    check_creatable(definition_file.parent)
+    check_claimable(definition_file, what, flag)
     definition_file.parent.mkdir(parents=True, exist_ok=True)
     with held_lock(definition_file.parent, f"{what} directory"):
         _claim(definition_file, definition, what, flag)
         yield
+
+
+def check_claimable(definition_file: Path, what: str, flag: str) -> None:
+    """A UserError unless ``claimed`` may take the directory of ``definition_file``: a new or empty one, or
+    one that holds such a file (the same command's, which ``_claim`` resumes or refuses); never a file, a
+    run or a folder of the user's."""
+    check_output_dir(definition_file.parent, flag, lambda names: definition_file.name in names,
+                     f"a {what} directory (it has no {definition_file.name})")  # fmt: skip
 
 
 def _claim(definition_file: Path, definition: dict[str, Any], what: str, flag: str) -> None:

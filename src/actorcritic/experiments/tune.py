@@ -1,6 +1,7 @@
 """Hyperparameter tuning with Optuna: TPE sampling, median pruning on the evaluations during training.
 
     tune_dir/
+      tune.json             the study's definition (a rerun must match it)
       study.db              the Optuna study (SQLite): run the same command again to add trials to it
       trials/trial<N>/      one ordinary run directory per trial
       trials.csv            one row per trial: number, state, value, the sampled settings
@@ -32,10 +33,11 @@ from actorcritic.backends.ray.pool import init_ray, ours, pack_dir, require_ray,
 from actorcritic.core.config import config_from_dict
 from actorcritic.core.files import atomic_write, atomic_write_json
 from actorcritic.errors import TrainingDiverged, UserError
-from actorcritic.experiments.sweep import check_env, claimed
+from actorcritic.experiments.sweep import check_claimable, check_env, claimed
 from actorcritic.runtime.callbacks import Callback, RunState
 
 STUDY = "actorcritic"
+TUNE_FILE = "tune.json"  # the study's definition: it marks a directory as a study's
 
 # What each algorithm's trials sample. ("log", lo, hi): log-uniform float; ("float", lo, hi): uniform;
 # ("int", lo, hi): uniform integer; ("choice", [...]): categorical.
@@ -122,8 +124,19 @@ def tune(
 ) -> dict[str, Any]:
     """Run ``trials`` more trials of ``algo`` on ``env`` in ``tune_dir``: one at a time in this process
     (backend "local"), or ``workers`` at a time on Ray actors ("ray"). Returns the best trial's settings."""
-    _optuna()  # the missing extra is named before anything else
+    cls, settings, space, meta = check_study(algo, env, trials, total_steps, tune_dir, seed, settings,
+                                             startup_trials, workers, backend)  # fmt: skip
+    with claimed(tune_dir / TUNE_FILE, meta, "study", "--tune-dir"):
+        return _tune_claimed(algo, env, trials, total_steps, tune_dir, seed, settings, startup_trials, on_trial,
+                             workers, backend, space, meta, cls)  # fmt: skip
 
+
+def check_study(algo: str, env: str, trials: int, total_steps: int, tune_dir: Path, seed: int = 0,
+                settings: dict[str, Any] | None = None, startup_trials: int = 5, workers: int = 1,
+                backend: str = "local") -> tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """Everything ``tune`` checks before it writes (a caller may check before it prints): a UserError, or the
+    agent class, the fixed settings, the search space left and the study's definition."""
+    _optuna()  # the missing extra is named before anything else
     if trials < 1 or total_steps < 1 or startup_trials < 0:
         raise UserError("trials and total_steps must be >= 1, startup_trials >= 0")
     if backend not in ("local", "ray"):
@@ -135,9 +148,13 @@ def tune(
     space = {k: v for k, v in SEARCH_SPACES[algo].items() if k not in settings}
     meta = {"algo": algo, "env": env, "total_steps": total_steps, "seed": seed, "settings": settings}
     check_env(algo, env, settings)
-    with claimed(tune_dir / "tune.json", meta, "study", "--tune-dir"):
-        return _tune_claimed(algo, env, trials, total_steps, tune_dir, seed, settings, startup_trials, on_trial,
-                             workers, backend, space, meta, cls)  # fmt: skip
+    check_tune_dir(tune_dir)
+    return cls, settings, space, meta
+
+
+def check_tune_dir(tune_dir: Path) -> None:
+    """What ``tune`` checks of ``tune_dir`` before writing there, for a caller that wants it sooner."""
+    check_claimable(tune_dir / TUNE_FILE, "study", "--tune-dir")
 
 
 def _tune_claimed(algo: str, env: str, trials: int, total_steps: int, tune_dir: Path, seed: int,

@@ -10,7 +10,8 @@ evaluation, logging and checkpoints when their intervals are crossed; the progre
 
 Each run directory is locked while its run trains (one writer). Ctrl-C or SIGTERM asks the loop to stop
 after the current turn: it writes a checkpoint and raises ``Interrupted``, whose message says how to resume.
-A second Ctrl-C stops at once, keeping the last checkpoint.
+An evaluation under way is dropped (an env whose episodes never end would hold it forever). A second Ctrl-C
+or SIGTERM stops at once, keeping the last checkpoint.
 """
 
 from __future__ import annotations
@@ -70,15 +71,15 @@ def learn(agent: Agent, steps: int, progress: bool = False, callbacks: Sequence[
                     calls("on_step")
                 if calls.on_update and clock.num_updates > updates:
                     calls("on_update")
-                _periodic(agent, before, calls)
+                _periodic(agent, before, calls, stop, bar)
                 if bar is not None and bar.due():
                     bar.update(clock.global_step, **_progress_fields(agent))
                 if calls.stop:
                     break
             clock.wall_seconds += time.perf_counter() - started
-            _finish(agent, calls)
-        except KeyboardInterrupt:  # a second Ctrl-C: no checkpoint of a state caught mid-update
-            raise Interrupted(_interrupted(agent, "SIGINT", saved=False)) from None
+            _finish(agent, calls, stop)
+        except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM: no checkpoint of a state caught mid-update
+            raise Interrupted(_interrupted(agent, stop.last or "SIGINT", saved=False)) from None
         except TrainingDiverged as e:
             raise TrainingDiverged(f"{e} at step {clock.global_step}; training stopped{_kept(agent)}") from None
         finally:
@@ -91,14 +92,21 @@ def learn(agent: Agent, steps: int, progress: bool = False, callbacks: Sequence[
                     m.logger.flush()
 
 
+class EvaluationStopped(Exception):
+    """A stop signal came during an evaluation, which is dropped: it changes nothing a checkpoint holds."""
+
+
 class StopSignals:
     """While training: SIGINT (Ctrl-C) and SIGTERM set ``requested`` (the signal's name), for the loop to
-    stop cleanly after its turn; a second SIGINT raises KeyboardInterrupt at once. Only in the main thread,
-    and only for signals nobody has set to be ignored; the old handlers come back on exit."""
+    stop cleanly after its turn; inside ``dropping()`` they raise EvaluationStopped at once, and a second
+    signal raises KeyboardInterrupt at once. Only in the main thread, and only for signals nobody has set to
+    be ignored; the old handlers come back on exit."""
 
     def __init__(self) -> None:
         self.requested: str | None = None
+        self.last: str | None = None  # the latest signal's name
         self.previous: dict[int, Any] = {}
+        self._dropping = False
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -108,9 +116,23 @@ class StopSignals:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested is not None and signum == signal.SIGINT:
+        self.last = signal.Signals(signum).name
+        if self.requested is not None:
             raise KeyboardInterrupt
-        self.requested = signal.Signals(signum).name
+        self.requested = self.last
+        if self._dropping:
+            raise EvaluationStopped
+
+    @contextlib.contextmanager
+    def dropping(self) -> Any:
+        """A block that a stop signal ends at once (an evaluation), with EvaluationStopped."""
+        if self.requested is not None:
+            raise EvaluationStopped
+        self._dropping = True
+        try:
+            yield
+        finally:
+            self._dropping = False
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self.previous.items():
@@ -164,13 +186,16 @@ def _due(agent: Agent, before: int) -> tuple[bool, bool, bool]:
     return evaluate, evaluate or crossed(agent.config.log_interval), crossed(agent.checkpoint_interval)
 
 
-def _periodic(agent: Agent, before: int, calls: Callbacks) -> None:
+def _periodic(agent: Agent, before: int, calls: Callbacks, stop: StopSignals, bar: ProgressBar | None) -> None:
     evaluate, log, checkpoint = _due(agent, before)
     if not (evaluate or log or checkpoint):
         return
     agent.trainer.pause()  # evaluations and checkpoints see a model no worker is changing
     if evaluate:
-        _evaluate(agent, calls)
+        if bar is not None:  # an evaluation can take a while: say so, rather than a bar standing still
+            bar.update(agent.clock.global_step, force=True, **{**_progress_fields(agent), "eval": "evaluating"})
+        if not _evaluate(agent, calls, stop):
+            return  # stopped: the loop checkpoints and ends at its next check
     if log:
         _log(agent, with_eval=evaluate)
     if checkpoint:
@@ -179,8 +204,13 @@ def _periodic(agent: Agent, before: int, calls: Callbacks) -> None:
         agent.trainer.resume()
 
 
-def _evaluate(agent: Agent, calls: Callbacks) -> None:
-    results = agent.evaluate_members()
+def _evaluate(agent: Agent, calls: Callbacks, stop: StopSignals) -> bool:
+    """Evaluate every member and record it; False, with nothing recorded, if a stop signal cut it short."""
+    try:
+        with stop.dropping():
+            results = agent.evaluate_members()
+    except EvaluationStopped:
+        return False
     step = agent.clock.global_step
     agent.clock.last_eval_step = step
     for i, (m, result) in enumerate(zip(agent.members, results, strict=True)):
@@ -190,6 +220,7 @@ def _evaluate(agent: Agent, calls: Callbacks) -> None:
                 state.state_dict(agent, i, include_buffer=False), m.run_dir / "checkpoints" / ckpt.BEST
             )
     calls("on_evaluation")
+    return True
 
 
 def _log_columns(agent: Agent) -> list[str]:
@@ -251,10 +282,12 @@ def _check_finite(agent: Agent) -> None:
         raise TrainingDiverged("NaN or inf in network parameters")
 
 
-def _finish(agent: Agent, calls: Callbacks) -> None:
+def _finish(agent: Agent, calls: Callbacks, stop: StopSignals) -> None:
     agent.trainer.stop()  # the final evaluation and checkpoint see a model no worker is changing
     if agent.clock.last_eval_step != agent.clock.global_step:
-        _evaluate(agent, calls)
+        if not _evaluate(agent, calls, stop):  # resuming the run finishes it
+            _checkpoint(agent, calls)
+            raise Interrupted(_interrupted(agent, stop.requested or "SIGINT", saved=True))
         _log(agent, with_eval=True)
     _checkpoint(agent, calls)
     for i, m in enumerate(agent.members):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from actorcritic.core.files import atomic_write_json
+from actorcritic.core.files import LOCK_NAME, atomic_write_json
 from actorcritic.errors import UserError
 
 CONFIG, METRICS, EPISODES, SUMMARY = "config.json", "metrics.csv", "episodes.csv", "summary.json"
@@ -51,6 +51,21 @@ def check_creatable(path: Path) -> None:
     except OSError as e:
         raise UserError(f"cannot create '{path}': {e.strerror}") from None
     missing.rmdir()
+
+
+def check_output_dir(path: str | Path, flag: str, ours: Callable[[set[str]], bool], what: str) -> None:
+    """A UserError unless ``path`` can be a command's output directory: new (and creatable), empty, or one
+    whose entry names ``ours`` recognizes as that command's own output, which the command then resumes,
+    extends or refuses itself. Any other directory is the user's (a run, their files): ours would mix with
+    theirs and replace those of the same name. Checked before anything is written; ``what`` names the
+    command's kind of directory in the message ("a sweep directory (it has no sweep.json)")."""
+    path = Path(path)
+    if not path.exists():
+        check_creatable(path)
+    elif not path.is_dir():
+        raise UserError(f"{flag} '{path}' is a file, not a directory; choose a new or empty directory")
+    elif (names := {p.name for p in path.iterdir()} - {LOCK_NAME}) and not ours(names):  # a lock left by a claim
+        raise UserError(f"{flag} '{path}' is not empty and is not {what}; choose a new or empty directory")
 
 
 def create_run_dir(path: str | Path) -> Path:
