@@ -114,8 +114,9 @@ def test_a_second_writer_of_a_run_directory_is_refused(tmp_path, capsys):
         assert first.poll() is None
         before = (run_dir / "metrics.csv").read_bytes()
         code = main(["train", "--resume", str(run_dir), "--no-progress"])
-        line = one_error_line(capsys.readouterr().err)
-        assert code == 2 and "in use by another process" in line
+        out, err = capsys.readouterr()
+        line = one_error_line(err)
+        assert code == 2 and "in use by another process" in line and out == ""  # refused before it said more
         assert (run_dir / "metrics.csv").read_bytes()[: len(before)] == before  # the second wrote nothing
     finally:
         first.send_signal(signal.SIGINT)
@@ -220,3 +221,15 @@ def test_a_second_sigterm_stops_at_once_as_a_second_ctrl_c_does():
     finally:
         for sig, handler in runner.items():
             signal.signal(sig, handler)
+
+
+def test_ctrl_c_during_tuning_is_one_line_that_names_the_command_that_goes_on(tmp_path):
+    """Optuna's own warning for the stopped trial (a traceback) stays off the terminal."""
+    pytest.importorskip("optuna")
+    tune_dir = tmp_path / "study"
+    proc = actorcritic("tune", "ddpg", "--trials", 2, "--total-steps", 50_000, "--tune-dir", tune_dir)
+    wait_for(tune_dir / "trials" / "trial0" / "metrics.csv", proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    line = one_error_line(err)
+    assert proc.returncode == 130 and f"with --tune-dir {tune_dir}" in line, line

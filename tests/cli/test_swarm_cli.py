@@ -57,7 +57,7 @@ def test_noise_ranges():
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["dance"], "unknown swarm command"),
+        (["dance"], "choose one of: simulate, phase-diagram, evaluate"),
         (["simulate", "--n", "many"], "many"),
         (["simulate", "--steps", "0"], "steps"),
         (["simulate", "--mode", "knn"], "needs k"),

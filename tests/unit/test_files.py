@@ -56,6 +56,14 @@ def test_a_failed_first_write_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_failed_first_write_removes_the_folders_it_made_and_no_others(tmp_path):
+    """A video of an env that cannot render, say, leaves no empty videos/ folder in the run directory."""
+    (tmp_path / "run").mkdir()
+    with pytest.raises(Boom), atomic_path(tmp_path / "run" / "videos" / "day" / "v.gif"):
+        raise Boom
+    assert os.listdir(tmp_path) == ["run"] and os.listdir(tmp_path / "run") == []
+
+
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 @pytest.mark.parametrize("new", [False, True])
 def test_mode_honours_the_umask_like_open(tmp_path, umask, mode, new):

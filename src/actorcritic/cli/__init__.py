@@ -36,7 +36,7 @@ from actorcritic.cli import shards
 from actorcritic.cli.parsing import parse
 from actorcritic.cli.swarm import baseline, run_swarm_cli, swarm_env
 from actorcritic.core.config import config_from_dict, load_config_file, parse_key_values, split_list
-from actorcritic.core.files import refuse_existing
+from actorcritic.core.files import held_lock, refuse_existing
 from actorcritic.envs import TRAINING_DEFAULTS
 from actorcritic.errors import Interrupted, RunFailed, TrainingDiverged, UserError
 from actorcritic.experiments import sweep as sw
@@ -336,6 +336,10 @@ def _seeds_text(seeds: list[int]) -> str:
 
 def cmd_resume(args: list[str]) -> int:
     parsed: ResumeArgs = parse(ResumeArgs, args, "actorcritic train --resume")
+    for run_dir in parsed.resume:  # a run still training is refused now, not after the lines below
+        if (run_dir / CONFIG).is_file():
+            with held_lock(run_dir, "run directory"):
+                pass
     governor = _set_threads(parsed.threads)
     fresh = [p for p in parsed.resume if not (p / "checkpoints" / LATEST).exists() and (p / CONFIG).is_file()]
     if fresh and len(fresh) < len(parsed.resume):

@@ -474,5 +474,6 @@ def run_swarm_cli(args: list[str]) -> int:
         return 0
     command, rest = args[0], list(args[1:])
     if command not in SUBCOMMANDS:
-        raise UserError(f"unknown swarm command '{command}'; choose one of: {', '.join(SUBCOMMANDS)}")
+        names = ", ".join([*SUBCOMMANDS, "evaluate"])  # evaluate, which loads agents, is the CLI's own
+        raise UserError(f"unknown swarm command '{command}'; choose one of: {names}")
     return SUBCOMMANDS[command](rest)

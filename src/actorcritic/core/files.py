@@ -36,6 +36,7 @@ def atomic_path(path: str | Path, tmp_suffix: str = ".tmp", *, new: bool = False
     path = Path(path)
     if new:
         refuse_existing(path)
+    created = [p for p in path.parents if not p.exists()]  # innermost first
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _create_temp(path, tmp_suffix)
     try:
@@ -46,6 +47,12 @@ def atomic_path(path: str | Path, tmp_suffix: str = ".tmp", *, new: bool = False
             _move_new(tmp, path)
         else:
             os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        for folder in created:  # a failed write leaves no empty folders of its own behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

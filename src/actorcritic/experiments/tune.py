@@ -20,6 +20,7 @@ process, and each trial's run directory is brought back to ``trials/trial<N>`` w
 from __future__ import annotations
 
 import csv
+import logging
 import queue
 import shutil
 import tempfile
@@ -32,7 +33,7 @@ from actorcritic.agents import agent_class
 from actorcritic.backends.ray.pool import init_ray, ours, pack_dir, require_ray, unpack_dir
 from actorcritic.core.config import config_from_dict
 from actorcritic.core.files import atomic_write, atomic_write_json
-from actorcritic.errors import TrainingDiverged, UserError
+from actorcritic.errors import Interrupted, TrainingDiverged, UserError
 from actorcritic.experiments.sweep import check_claimable, check_env, claimed
 from actorcritic.runtime.callbacks import Callback, RunState
 
@@ -192,9 +193,31 @@ def _tune_claimed(algo: str, env: str, trials: int, total_steps: int, tune_dir: 
         value = "" if trial.value is None else f" {trial.value:.1f}"
         on_trial(f"trial {trial.number}: {trial.state.name.lower()}{value}  {decode(trial.params, space)}")
 
-    study.optimize(objective, n_trials=trials, n_jobs=jobs, callbacks=[log], catch=catch)
+    quiet = _StopsUnlogged()
+    handlers = logging.getLogger("optuna").handlers
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        study.optimize(objective, n_trials=trials, n_jobs=jobs, callbacks=[log], catch=catch)
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
     write_results(study, space, settings, meta, tune_dir)
     return best_settings(study, space, settings)
+
+
+class _StopsUnlogged(logging.Filter):
+    """Optuna's warnings about a trial that Ctrl-C or SIGTERM ended (a traceback, then "failed with value
+    None"), and any after them: the command says what happened, and what goes on, in one line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = record.exc_info[0] if record.exc_info else None
+        self.stopped = self.stopped or (kind is not None and issubclass(kind, KeyboardInterrupt | Interrupted))
+        return not self.stopped
 
 
 class Pruning(Callback):
