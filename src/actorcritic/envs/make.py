@@ -6,7 +6,9 @@ in the step's output (no crossing transition to filter out) and makes every epis
 after a resume.
 
 Every single env comes wrapped so that an exception it raises in ``reset``, ``step`` or ``render`` is one
-``EnvError`` that names the env, the call and the exception (the CLI's one ``error:`` line).
+``EnvError`` that names the env, the call and the exception (the CLI's one ``error:`` line). What an env
+returns that its vector env cannot use (3 values from ``step``, an observation of the wrong shape) becomes
+one too: ``result_error``, called where the training envs are stepped.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import inspect
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from actorcritic.errors import EnvError, TrainingDiverged, UserError
 
@@ -29,6 +33,10 @@ _EXTRAS = {"mujoco": "mujoco", "box2d": "box2d"}
 
 def _make_user_env(spec: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     module_name, _, class_name = spec.partition(":")
+    if not all(part.isidentifier() for part in module_name.split(".")) or not class_name or ":" in class_name:
+        raise UserError(
+            f"env '{spec}' is neither module.path:Class (a module, one ':', a class in it) nor a Gymnasium id"
+        )
     if re.fullmatch(r".+-v\d+", class_name):  # Gymnasium's own "module:EnvId" (import, then make)
         return _make_registered(spec, render_mode, **kwargs)
     if os.getcwd() not in sys.path and "" not in sys.path:
@@ -37,6 +45,13 @@ def _make_user_env(spec: str, render_mode: str | None = None, **kwargs) -> gym.E
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise UserError(f"cannot import module '{module_name}' for env '{spec}': {e}") from None
+    except SyntaxError as e:  # in the module or in one it imports: e.filename says which
+        raise UserError(
+            f"cannot import module '{module_name}' for env '{spec}': {type(e).__name__} in {e.filename}, "
+            f"line {e.lineno}: {e.msg}"
+        ) from None
+    except Exception as e:  # the module's own code raised while it was imported
+        raise EnvError(f"env '{spec}' raised {type(e).__name__} while importing module '{module_name}': {e}") from None
     cls = getattr(module, class_name, None)
     if cls is None:
         raise UserError(f"module '{module_name}' has no attribute '{class_name}' (env '{spec}')")
@@ -91,6 +106,36 @@ class NamedErrors(gym.Wrapper):
         return self._call("render", self.env.render, keep=(gym.error.DependencyNotInstalled, NotImplementedError))
 
 
+# What each call must return, named where a vector env could not use what an env returned.
+_RETURNS = {"step": "(obs, reward, terminated, truncated, info)", "reset": "(obs, info)"}
+# Errors from a vector env's call that are not about what an env returned: ours (an env's own exception is
+# an EnvError already), Gymnasium's, a vector env's misuse, a worker process that died (its pipe's error).
+_NOT_A_RESULT = (UserError, TrainingDiverged, gym.error.Error, gym.error.AlreadyPendingCallError,
+                 gym.error.NoAsyncCallError, gym.error.ClosedEnvironmentError, EOFError, OSError)  # fmt: skip
+
+
+def result_error(
+    envs: gym.vector.VectorEnv, env_id: str, call: str, error: Exception, actions: Any = None
+) -> EnvError | None:
+    """The ``EnvError`` for ``error``, raised by ``envs.step(actions)`` or ``envs.reset`` (``call``) while it
+    stored or batched what its envs returned: a step that returns 3 values, an observation of the wrong
+    shape, a reward that is a string. None where the env is not to blame, or not for that: the errors in
+    ``_NOT_A_RESULT``, actions of the wrong shape (the runner's seeds and reset masks fit by construction),
+    a vector env of the env's own (Swarm-v0: its exceptions are its code's). Called on the error path only:
+    stepping costs nothing more than a try."""
+    if (
+        not isinstance(envs, gym.vector.SyncVectorEnv | gym.vector.AsyncVectorEnv)
+        or isinstance(error, _NOT_A_RESULT)
+        or (actions is not None and np.shape(actions) != envs.action_space.shape)
+    ):
+        return None
+    reward = " and a number as reward" if call == "step" else ""
+    return EnvError(
+        f"env '{env_id}' returned a malformed result from {call}: {type(error).__name__}: {error}; {call} must "
+        f"return {_RETURNS[call]} with obs in {envs.single_observation_space}{reward}"
+    )
+
+
 def _make_registered(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     spec = gym.registry.get(env_id)
     if (
@@ -133,5 +178,8 @@ def make_vector_env(env_id: str, num_envs: int, vectorization: str = "sync", **k
     make_fns: list[Callable[[], gym.Env]] = [lambda: make_env(env_id, **kwargs) for _ in range(num_envs)]
     mode = gym.vector.AutoresetMode.DISABLED
     if vectorization == "async":
+        # A worker's exception reaches the caller (an env's as the EnvError that names it); Gymnasium's log of
+        # it, some 30 lines of the worker's traceback on stderr, would only repeat it before the error line.
+        warnings.filterwarnings("ignore", r".*ERROR: ", UserWarning, r"gymnasium\.vector\.async_vector_env")
         return gym.vector.AsyncVectorEnv(make_fns, autoreset_mode=mode)
     return gym.vector.SyncVectorEnv(make_fns, autoreset_mode=mode)

@@ -19,7 +19,7 @@ import numpy as np
 
 from actorcritic.core.seeding import Stream, stream_seed
 from actorcritic.core.spaces import ActionScaler, flat_box_dim
-from actorcritic.envs.make import make_env, make_vector_env
+from actorcritic.envs.make import make_env, make_vector_env, result_error
 from actorcritic.errors import TrainingDiverged, UserError
 from actorcritic.runtime.clock import Clock
 
@@ -79,7 +79,11 @@ class EnvRunner:
                 self.on_new_episodes(mid_episode)
             self.episode_return[:] = 0.0
             self.episode_length[:] = 0
-            self.obs, _ = self.envs.reset(seed=self._seeds(np.ones(len(self.episode_index), dtype=bool)))
+            try:
+                self.obs, _ = self.envs.reset(seed=self._seeds(np.ones(len(self.episode_index), dtype=bool)))
+            except Exception as e:
+                self._raise_result_error("reset", e)
+                raise
         return mid_episode
 
     def _seeds(self, mask: np.ndarray) -> list[int | None]:
@@ -92,7 +96,12 @@ class EnvRunner:
 
     def step(self, actions: np.ndarray) -> Step:
         """Step every env with library ``actions``; reset the envs whose episode ended."""
-        next_obs, rewards, terminated, truncated, info = self.envs.step(self.to_env(actions))
+        env_actions = self.to_env(actions)
+        try:
+            next_obs, rewards, terminated, truncated, info = self.envs.step(env_actions)
+        except Exception as e:
+            self._raise_result_error("step", e, env_actions)
+            raise
         if self.env_metric_names:
             self.env_metric_sums += [info[name] for name in self.env_metric_names]
             self.env_metric_count += 1
@@ -112,9 +121,19 @@ class EnvRunner:
             self.episode_length[done] = 0
             self.episode_index[done] += 1
             self.on_new_episodes(done)
-            reset_obs, _ = self.envs.reset(seed=self._seeds(done), options={"reset_mask": done})
+            try:
+                reset_obs, _ = self.envs.reset(seed=self._seeds(done), options={"reset_mask": done})
+            except Exception as e:
+                self._raise_result_error("reset", e)
+                raise
             self.obs = np.where(done[:, None], reset_obs, next_obs)
         return Step(obs, next_obs, rewards, terminated, truncated)
+
+    def _raise_result_error(self, call: str, error: Exception, actions: np.ndarray | None = None) -> None:
+        """An EnvError if ``error`` is the vector env's complaint about what an env returned (3 values from
+        step, an observation of the wrong shape, ...); the caller re-raises any other error as it is."""
+        if (env_error := result_error(self.envs, self.env_id, call, error, actions)) is not None:
+            raise env_error from error
 
     def take_env_metrics(self) -> np.ndarray | None:
         """The env metrics' means since the last call (None if no step reported them)."""
