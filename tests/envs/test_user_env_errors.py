@@ -59,6 +59,11 @@ class ResetWithoutInfo(Good):
 class Raises(Good):
     def step(self, action):
         raise RuntimeError("kaboom")
+
+
+class Exits(Good):
+    def step(self, action):
+        raise SystemExit(3)
 """
 
 
@@ -165,3 +170,10 @@ def test_only_the_envs_results_are_blamed_on_the_env():
         assert str(error).startswith("env 'Pendulum-v1' returned a malformed result from step: ValueError: bad; ")
     finally:
         envs.close()
+
+
+def test_an_env_that_calls_sys_exit_is_one_error_line(user_module, tmp_path, capsys):
+    """Not the program's silent end with the env's exit code."""
+    name = user_module(ENVS)
+    code, err = train(capsys, tmp_path, f"{name}:Exits")
+    assert_one_error_line(code, err, f"env '{name}:Exits' called sys.exit(3) in step")

@@ -88,9 +88,11 @@ def test_a_value_of_the_wrong_type_is_named_with_the_type_wanted(key, value, sai
     assert said in str(info.value)
 
 
-def test_whole_floats_are_ints_where_a_field_is_an_int():
-    """TOML and JSON read 1e5 as a float."""
-    assert config_from_dict(DDPGConfig, {"buffer_size": 1e5}).buffer_size == 100_000
+def test_whole_floats_are_ints_where_a_field_is_an_int_and_stay_floats_elsewhere():
+    """TOML and JSON read 1e5 as a float; a float field's 0.0 stays a float (an int would make tensors of ints)."""
+    cfg = config_from_dict(DDPGConfig, {"buffer_size": 1e5, "ou_mu": 0.0, "reward_scale": 2.0})
+    assert cfg.buffer_size == 100_000 and isinstance(cfg.buffer_size, int)
+    assert isinstance(cfg.ou_mu, float) and isinstance(cfg.reward_scale, float)
 
 
 @pytest.mark.parametrize("algo", sorted(ALGOS))

@@ -31,8 +31,8 @@ def config_from_dict(cls: type, data: dict[str, Any], source: str = "config") ->
     for key, value in data.items():
         if isinstance(value, list) and typing.get_origin(hints[key]) is tuple:
             value = tuple(value)
-        if isinstance(value, float) and value.is_integer() and _fits(int(value), hints[key]):
-            value = int(value)  # 1e6 for an int field, as TOML and JSON read it
+        if isinstance(value, float) and value.is_integer() and not _fits(value, hints[key]):
+            value = int(value)  # 1e6 for an int field, as TOML and JSON read it (a float field keeps its float)
         if not _fits(value, hints[key]):
             raise UserError(f"bad value in {source}: {key} must be {_type_name(hints[key])}, got {value!r}")
         values[key] = value

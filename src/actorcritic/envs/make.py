@@ -94,6 +94,8 @@ class NamedErrors(gym.Wrapper):
             raise
         except Exception as e:
             raise EnvError(f"env '{self.env_id}' raised {type(e).__name__} in {call}: {e}") from e
+        except SystemExit as e:  # not the env's to end the program: the run stops as for any error of the env's
+            raise EnvError(f"env '{self.env_id}' called sys.exit({e.code!r}) in {call}") from e
 
     def reset(self, **kwargs: Any) -> Any:
         return self._call("reset", self.env.reset, **kwargs)
