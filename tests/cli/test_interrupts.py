@@ -160,6 +160,8 @@ def test_sigterm_after_training_finished_says_so_in_one_line(tmp_path):
 
 
 ENDLESS = """
+import time
+
 import gymnasium as gym
 import numpy as np
 
@@ -173,6 +175,7 @@ class Endless(gym.Env):
         return np.zeros(2, np.float32), {}
 
     def step(self, action):
+        time.sleep(0.02)  # so that the signal comes inside the env's step, through its wrappers
         return np.zeros(2, np.float32), 0.0, False, False, {}
 """
 
@@ -187,7 +190,7 @@ def test_a_stop_signal_ends_an_evaluation_that_never_would(tmp_path, sig):
     proc = actorcritic("train", "--env", "endless:Endless", "--run-dir", run_dir, "--total-steps", 1000, *flags,
                        cwd=tmp_path)  # fmt: skip
     wait_for(run_dir / "config.json", proc)
-    time.sleep(3.0)  # 200 steps take well under a second: by now it evaluates, and would forever
+    time.sleep(7.0)  # 200 steps take about 4 s: by now it evaluates, and would forever
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     line = one_error_line(err)

@@ -92,8 +92,11 @@ def learn(agent: Agent, steps: int, progress: bool = False, callbacks: Sequence[
                     m.logger.flush()
 
 
-class EvaluationStopped(Exception):
-    """A stop signal came during an evaluation, which is dropped: it changes nothing a checkpoint holds."""
+class EvaluationStopped(BaseException):
+    """A stop signal came during an evaluation, which is dropped: it changes nothing a checkpoint holds.
+    Raised wherever the evaluation is, most often inside an env's step: a BaseException, as KeyboardInterrupt
+    is, so that no ``except Exception`` on the way (an env's own, or the one naming an env's errors) takes it
+    for an error of the env's."""
 
 
 class StopSignals:
