@@ -103,7 +103,7 @@ def test_output_files_are_checked_before_any_work(trained_run, tmp_path, capsys)
         (["plot", trained_run, "-o", tmp_path], ["already exists"]),
         (["plot", trained_run, "-o", tmp_path / "cmp.txt"], ["should be an image", ".png", "not '.txt'"]),
         (["plot", trained_run, "-o", afile / "cmp.png"], ["afile' is a file, not a directory"]),
-        (["export", trained_run, "--format", "torchscript", "-o", tmp_path / "p.onnx"], ["a torchscript file"]),
+        (["export", trained_run, "--format", "torchscript", "-o", tmp_path / "p.onnx"], ["names an onnx file"]),
         (["export", trained_run, "-o", tmp_path / "p.pt"], ["should be an onnx file (.onnx)"]),
         (["export", trained_run, "-o", afile / "p.onnx"], ["is a file, not a directory"]),
         (["eval", trained_run, "--render", "gif", "--video", tmp_path / "v.mp4"], ["should be a video (.gif)"]),

@@ -221,6 +221,9 @@ def test_a_second_sigterm_stops_at_once_as_a_second_ctrl_c_does():
             assert stop.requested == "SIGINT"
             with pytest.raises(EvaluationStopped), stop.dropping():  # a stop already asked for: none starts
                 pass
+            os.kill(os.getpid(), signal.SIGTERM)  # a sweep's SIGTERM to its runs, right after the terminal's Ctrl-C
+            time.sleep(0.1)
+            assert stop.requested == "SIGINT" and stop.last == "SIGTERM"  # still a stop with a checkpoint
     finally:
         for sig, handler in runner.items():
             signal.signal(sig, handler)

@@ -555,9 +555,10 @@ def cmd_eval(args: list[str]) -> int:
 def cmd_export(args: list[str]) -> int:
     parsed: ExportArgs = parse(ExportArgs, args, "actorcritic export")
     suffix = ".onnx" if parsed.format == "onnx" else ".pt"
-    if parsed.output is not None:  # ONNX is .onnx; TorchScript anything else (.pt by torch's custom)
-        suffixes = [".onnx"] if parsed.format == "onnx" else [".pt", ".pth", ".ts", ".torchscript", ""]
-        _check_output(parsed.output, suffixes, "an ONNX file" if parsed.format == "onnx" else "a TorchScript file")
+    if parsed.output is not None:  # ONNX is .onnx; TorchScript any name but that (.pt by torch's custom)
+        _check_output(parsed.output, [".onnx"] if parsed.format == "onnx" else None, "an ONNX file")
+        if parsed.format == "torchscript" and parsed.output.suffix.lower() == ".onnx":
+            raise UserError(f"'{parsed.output}' names an ONNX file: give --format onnx, or another name")
     agent = load(parsed.run_dir, parsed.checkpoint)
     home = parsed.run_dir if parsed.run_dir.is_dir() else parsed.run_dir.parent
     output = parsed.output or _unused(home / "export" / f"policy{suffix}")
@@ -799,24 +800,28 @@ def cmd_plot(args: list[str]) -> int:
     return 0
 
 
-def _check_output(path: Path, suffixes: Sequence[str], what: str) -> None:
+def _check_output(path: Path, suffixes: Sequence[str] | None, what: str) -> None:
     """A user's output file, checked before any work: it must not exist (nothing a user has is replaced),
-    the folders on its way must be folders, and its suffix must be one of ``suffixes`` ("": none)."""
+    the folders on its way must be folders, and its suffix must be one of ``suffixes`` ("": none; None: any)."""
     refuse_existing(path)
     parent = next(p for p in path.parents if p.exists())  # the nearest existing one ("." at worst)
     if not parent.is_dir():
         raise UserError(f"cannot write '{path}': '{parent}' is a file, not a directory")
-    if path.suffix.lower() not in suffixes:
+    if suffixes is not None and path.suffix.lower() not in suffixes:
         named = ", ".join(s for s in suffixes if s)
         raise UserError(f"'{path}' should be {what} ({named}), not '{path.suffix or 'no suffix'}'")
 
 
 @contextlib.contextmanager
 def _writing(path: Path) -> Iterator[None]:
-    """An OS error while writing a user's output file (a read-only folder, a full disk) as one error line."""
+    """An OS error while writing a user's output file (a read-only folder, a full disk) as one error line that
+    names that file, not the temp file beside it; any other OS error (reading a run, say) as it is."""
     try:
         yield
     except OSError as e:
+        folder = path.resolve().parent
+        if e.filename is None or Path(e.filename).resolve().parent not in (folder, *folder.parents):
+            raise
         raise UserError(f"cannot write '{path}': {e.strerror or e}") from None
 
 

@@ -50,8 +50,10 @@ def _fits(value: Any, hint: Any) -> bool:
     if origin is typing.Literal:
         return value in args
     if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
         items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
-        return isinstance(value, tuple) and len(items) == len(value) and all(map(_fits, value, items))
+        return len(items) == len(value) and all(map(_fits, value, items))
     if hint is type(None):
         return value is None
     if hint in (int, float):  # an int is a float, a bool is neither
@@ -67,7 +69,7 @@ def _type_name(hint: Any) -> str:
     if origin is typing.Literal:
         return "one of " + ", ".join(map(repr, args))
     if origin is tuple:
-        return "a list of numbers" if args and args[0] in (int, float) else "a list"
+        return {int: "a list of ints", float: "a list of numbers"}.get(args[0] if args else None, "a list")
     names = {int: "an int", float: "a number", bool: "true or false", str: "a string", type(None): "None"}
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 

@@ -102,7 +102,7 @@ class EvaluationStopped(BaseException):
 class StopSignals:
     """While training: SIGINT (Ctrl-C) and SIGTERM set ``requested`` (the signal's name), for the loop to
     stop cleanly after its turn; inside ``dropping()`` they raise EvaluationStopped at once, and a second
-    signal raises KeyboardInterrupt at once. Only in the main thread, and only for signals nobody has set to
+    Ctrl-C, or a second SIGTERM, raises KeyboardInterrupt at once. Only in the main thread, and only for signals nobody has set to
     be ignored; the old handlers come back on exit."""
 
     def __init__(self) -> None:
@@ -120,8 +120,12 @@ class StopSignals:
 
     def _handle(self, signum: int, frame: Any) -> None:
         self.last = signal.Signals(signum).name
+        # A second Ctrl-C, or the same signal again. Not a SIGTERM after a Ctrl-C: a sweep stops its runs
+        # with one just after the terminal's Ctrl-C has reached them, and each should still save.
         if self.requested is not None:
-            raise KeyboardInterrupt
+            if signum == signal.SIGINT or self.last == self.requested:
+                raise KeyboardInterrupt
+            return
         self.requested = self.last
         if self._dropping:
             raise EvaluationStopped

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from actorcritic.core.files import LOCK_NAME, atomic_write_json
+from actorcritic.core.files import atomic_write_json
 from actorcritic.errors import UserError
 
 CONFIG, METRICS, EPISODES, SUMMARY = "config.json", "metrics.csv", "episodes.csv", "summary.json"
@@ -64,8 +64,13 @@ def check_output_dir(path: str | Path, flag: str, ours: Callable[[set[str]], boo
         check_creatable(path)
     elif not path.is_dir():
         raise UserError(f"{flag} '{path}' is a file, not a directory; choose a new or empty directory")
-    elif (names := {p.name for p in path.iterdir()} - {LOCK_NAME}) and not ours(names):  # a lock left by a claim
-        raise UserError(f"{flag} '{path}' is not empty and is not {what}; choose a new or empty directory")
+    else:
+        try:  # hidden names aside: a claim's lock, a temp file left by a killed write
+            names = {p.name for p in path.iterdir() if not p.name.startswith(".")}
+        except OSError as e:
+            raise UserError(f"{flag} '{path}' cannot be read: {e.strerror or e}") from None
+        if names and not ours(names):
+            raise UserError(f"{flag} '{path}' is not empty and is not {what}; choose a new or empty directory")
 
 
 def create_run_dir(path: str | Path) -> Path:
