@@ -10,8 +10,8 @@ evaluation, logging and checkpoints when their intervals are crossed; the progre
 
 Each run directory is locked while its run trains (one writer). Ctrl-C or SIGTERM asks the loop to stop
 after the current turn: it writes a checkpoint and raises ``Interrupted``, whose message says how to resume.
-An evaluation under way is dropped (an env whose episodes never end would hold it forever). A second Ctrl-C
-or SIGTERM stops at once, keeping the last checkpoint.
+An evaluation under way is dropped (an env whose episodes never end would hold it forever). A second Ctrl-C,
+or SIGTERM twice, stops at once, keeping the last checkpoint.
 """
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ class EvaluationStopped(BaseException):
 class StopSignals:
     """While training: SIGINT (Ctrl-C) and SIGTERM set ``requested`` (the signal's name), for the loop to
     stop cleanly after its turn; inside ``dropping()`` they raise EvaluationStopped at once, and a second
-    Ctrl-C, or a second SIGTERM, raises KeyboardInterrupt at once. Only in the main thread, and only for signals nobody has set to
-    be ignored; the old handlers come back on exit."""
+    Ctrl-C, or a second SIGTERM, raises KeyboardInterrupt at once. Only in the main thread, and only for
+    signals nobody has set to be ignored; the old handlers come back on exit."""
 
     def __init__(self) -> None:
         self.requested: str | None = None
