@@ -12,6 +12,7 @@ loop calls ``update_from``, which gathers the sampled transitions from the repla
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 import types
@@ -171,7 +172,7 @@ class OffPolicyLearner:
             from torch._inductor import config as inductor
 
             options |= {k: False for k in LOOP_REORDERING if hasattr(inductor, k)}
-        return Captured(own, self.device_type, options=options, guard_filter_fn=checked)
+        return Captured(own, self.device_type, options=options, guard_filter_fn=checked, precompile=PRECOMPILE)
 
     def regress_critic(self, batch: Batch, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step of every Q_i(s, a) towards the TD target y; returns (loss [M], Q values [M, n, B])."""
@@ -182,6 +183,10 @@ class OffPolicyLearner:
 
         return self.critic_optim.minimize(loss)
 
+
+# Each compiled update saved whole and loaded by the next process (``actorcritic.core.precompile``), unless
+# ACTORCRITIC_PRECOMPILE=0: then each process traces it again, from torch's compile cache.
+PRECOMPILE = os.environ.get("ACTORCRITIC_PRECOMPILE", "1") != "0"
 
 # Inductor's fusion passes that reorder or reindex a kernel's loops to fuse it with another. On a GPU, with
 # torch 2.11, one of them failed (``reorder_loops_by_dep_pair``: ``assert isinstance(snode, SchedulerNode)``)

@@ -32,12 +32,15 @@ used here.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.utils import _pytree as pytree
+
+from actorcritic.core.precompile import precompiled
 
 
 @dataclass
@@ -109,12 +112,17 @@ class Captured:
     graph run directly once captured."""
 
     def __init__(self, fn: Callable[..., Any], device_type: str, options: dict[str, Any] | None = None,
-                 guard_filter_fn: Callable[[list[Any]], list[bool]] | None = None):  # fmt: skip
+                 guard_filter_fn: Callable[[list[Any]], list[bool]] | None = None, precompile: bool = False):  # fmt: skip
         self.device_type = device_type
         self.cuda_graphs = True  # on a GPU, record each captured graph into a CUDA graph (False: launch its kernels)
         self.graphs: dict[Hashable, _Graph | None] = {}  # None: the key runs through dynamo
         self._first: dict[Hashable, _Graph] = {}
         self._recording: list[tuple[Any, tuple[Any, ...], Sequence[torch.Tensor]]] | None = None
+        self._runners: dict[Hashable, Callable[..., Any]] = {}  # per key: a precompiled function, or ``fn``
+        # a method, on a CPU: each key's graph saved whole and loaded by the next process (core/precompile.py)
+        self._precompile = precompile and device_type == "cpu" and isinstance(fn, types.MethodType)
+        self._aot_options = {**(options or {}), **({"guard_filter_fn": guard_filter_fn} if guard_filter_fn else {})}
+        self.method = fn
         dynamo_options = {"guard_filter_fn": guard_filter_fn} if guard_filter_fn else None
         inductor_wrapper = getattr(torch, "_TorchCompileInductorWrapper", None)
         self.capturing = inductor_wrapper is not None
@@ -124,17 +132,46 @@ class Captured:
         inductor = inductor_wrapper(None, options, False)  # what torch.compile(options=options) would build
 
         def backend(gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
-            graph = inductor(gm, example_inputs)  # called as dynamo calls a backend's function: graph(*inputs)
-
-            def run(*inputs: Any) -> Any:
-                outputs = graph(*inputs)
-                if self._recording is not None:
-                    self._recording.append((graph, inputs, outputs))
-                return outputs
-
-            return run
+            return self._recorded(inductor(gm, example_inputs))
 
         self.fn = torch.compile(fn, backend=backend, dynamic=False, fullgraph=True, options=dynamo_options)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as None: compiled code is no state. Torch pickles what a precompiled function's guards
+        might read (``core/precompile.py``), the learner holding this included, and the functions this
+        holds once a graph is loaded cannot be pickled."""
+        return (type(None), ())
+
+    def _recorded(self, graph: Callable[..., Any]) -> Callable[..., Any]:
+        """``graph`` (called as dynamo calls a backend's function: ``graph(*inputs)``), recording each call
+        while a call of ``self`` records."""
+
+        def run(*inputs: Any) -> Any:
+            outputs = graph(*inputs)
+            if self._recording is not None:
+                self._recording.append((graph, inputs, outputs))
+            return outputs
+
+        return run
+
+    def _runner(self, key: Hashable, args: tuple[Any, ...]) -> Callable[..., Any]:
+        """What runs a key's calls until its graph is captured: its precompiled function, loaded or compiled
+        and saved (``core/precompile.py``), where there is one; else ``fn`` through dynamo."""
+        runner = self._runners.get(key)
+        if runner is not None:
+            return runner
+        runner = self.fn
+        aot = precompiled(self.method.__func__, (self.method.__self__, *args), key, self._aot_options) if self._precompile else None  # fmt: skip
+        if aot is not None:
+            owner, backend_id = self.method.__self__, aot._artifacts.backend_id
+            aot.fn.__globals__[backend_id] = self._recorded(aot.fn.__globals__[backend_id])
+
+            def runner(*a: Any) -> Any:
+                # a guard that fails (another torch state than the file was built for): through dynamo
+                return aot.fn(owner, *a) if aot.guard_check(owner, *a) else self.fn(*a)
+
+        self._runners[key] = runner
+        return runner
 
     def __call__(self, *args: Any) -> Any:
         if not self.capturing:  # pragma: no cover
@@ -172,9 +209,11 @@ class Captured:
             statics = first.statics
             for static, tensor in zip(statics, tensors, strict=True):
                 static.copy_(tensor)
+        static_args = _rebuild(args, iter(statics))
+        run = self._runner(key, static_args)
         self._recording = []
         try:
-            result = self.fn(*_rebuild(args, iter(statics)))
+            result = run(*static_args)
         finally:
             recorded, self._recording = self._recording, None
         seen = _seen(recorded, statics, result, self.cuda_graphs)
