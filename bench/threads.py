@@ -3,19 +3,19 @@ quiet machine, beside one busy process, and as two runs at once.
 
     python bench/threads.py [--steps 3000] [--repeats 3] [--settings auto "threads 1" ...] [--conditions alone ...]
 
-Settings: ``--threads auto`` (``actorcritic train``'s default: the cores other processes leave free, re-read
-every second); one thread per core (torch's own default, ``--threads N``); ``--threads 1``; one thread per
+Settings: ``--threads auto`` (``actorcritic train``'s default: the cores other processes leave free, less one
+kept for the next process, re-read every second: one thread on 2 cores); one thread per core (torch's own default, ``--threads N``); ``--threads 1``; one thread per
 core with OpenMP's passive wait policy (``OMP_WAIT_POLICY=PASSIVE``: idle threads sleep instead of
 spinning); and both of those with EEVDF's short time slices (Linux 6.12 and later: ``sched_setattr`` asks
 for a 0.1 ms slice for the run's threads instead of the default, 1.4 ms on 2 CPUs, so that a thread that
 wakes or waits gets its core back from the busy process sooner). Conditions: alone; beside one process
 spinning on a core (any busy program); two runs of the setting started together, and a second run joining
 one that has run for 10 s (each the time of the slower run, from its own start). Runs are interleaved
-(setting by setting within each repeat) and the table shows medians, and each setting's speed in each
-condition as a share of its speed alone.
+(setting by setting within each repeat), after an untimed run of each setting that leaves its compiled
+update in the caches, and the table shows medians, and each setting's speed in each condition as a share
+of its speed alone.
 
-With ``threads 1`` and a setting that uses every core alone (``auto`` or one thread per core) among the
-settings, it also prints the most any setting could keep of its speed alone beside one busy process, if
+With ``threads 1`` and one thread per core among the settings, it also prints the most any setting could keep of its speed alone beside one busy process, if
 the scheduler shares the cores fairly: Amdahl's law fitted to the two times alone splits the job into a
 part on one thread (which keeps a whole core beside the busy process) and a part that divides over the
 cores (whose threads and the busy process's share them equally).
@@ -116,6 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     conditions = [c for c in CONDITIONS if c == "alone" or c in args.conditions]
     times: dict[tuple[str, str], list[float]] = {}
+    for name in args.settings:  # untimed: torch's compile cache and the precompiled update, for each setting
+        run(2000, [*SETTINGS[name][0], "--compile", "on"], SETTINGS[name][1], [0.0])
     for r in range(args.repeats):
         for condition in conditions:
             delays, busy = CONDITIONS[condition]
@@ -134,8 +136,8 @@ def main() -> None:
         alone = [statistics.median(times[("alone", n)]) for n in names]
         print(f"{condition:28}" + "".join(f"{t:10.1f} s ({a / t:4.0%} speed)" for t, a in zip(row, alone, strict=True)))
     print("speed: the setting's speed alone over its speed in the condition (100%: no slower than alone)")
-    one, every = "threads 1", next((n for n in ("auto", f"{CORES} threads") if n in names), None)
-    if one in names and every is not None and CORES > 1:
+    one, every = "threads 1", f"{CORES} threads"
+    if one in names and every in names and CORES > 1:
         t1, tc = (statistics.median(times[("alone", n)]) for n in (one, every))
         best = fair_share_time(t1, tc, CORES)
         print(f"beside a busy process, at best (fair shares of the cores, Amdahl's law fitted to {one} and {every} "

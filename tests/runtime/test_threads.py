@@ -1,5 +1,6 @@
-"""``--threads auto`` (``AutoThreads``): torch gets the cores other processes leave free, re-read as the run
-goes; the counts it moves between give the same updates, eager and compiled."""
+"""``--threads auto`` (``AutoThreads``): torch gets the cores other processes leave free, less one kept for
+the next process, re-read as the run goes; the counts it moves between give the same updates, eager and
+compiled. Most tests here keep no core (``reserve=0``), to see the load followed on a 2-core machine."""
 
 import os
 import subprocess
@@ -34,9 +35,9 @@ class FakeMachine:
         self.busy += (self.own + self.others) * seconds
 
     def governor(self, **kwargs) -> AutoThreads:
-        return AutoThreads(max_threads=self.cores, cores=list(range(self.cores)), clock=lambda: self.t,
-                           cpu_clock=lambda: self.cpu, busy=lambda cores: self.busy, sleep=self.sleep,
-                           **kwargs)  # fmt: skip
+        return AutoThreads(**{"max_threads": self.cores, "cores": list(range(self.cores)), "clock": lambda: self.t,
+                              "cpu_clock": lambda: self.cpu, "busy": lambda cores: self.busy, "sleep": self.sleep,
+                              "reserve": 0, **kwargs})  # fmt: skip
 
 
 def start(gov: AutoThreads) -> None:
@@ -58,6 +59,36 @@ def test_threads_are_the_cores_others_leave_free(cores, others, threads):
     machine.others = 0.0 if others else cores - 1.0  # the load changes: read again
     machine.advance(1.0)
     assert gov.update() == (cores if others else 1) == torch.get_num_threads()
+
+
+@pytest.mark.parametrize(
+    ("cores", "others", "threads"),
+    [(2, 0.0, 1), (2, 1.0, 1), (4, 0.0, 2), (4, 1.0, 2), (4, 2.0, 1), (16, 0.0, 8), (16, 7.0, 8), (16, 8.0, 1)],
+)
+def test_by_default_a_core_is_kept_for_the_next_process(cores, others, threads):
+    """So the run's count, and its speed, hold when another busy process starts beside it; on 2 cores
+    that is one thread, idle or not."""
+    machine = FakeMachine(cores)
+    gov = machine.governor(reserve=None)
+    assert gov.reserve == 1 and gov.idle_threads == max(1, cores // 2)
+    machine.others = others
+    machine.advance(1.0)
+    start(gov)
+    assert gov.threads == threads == torch.get_num_threads()
+    machine.others = 0.0 if others else 1.0  # another busy process starts (or the others stop)
+    machine.advance(1.0)
+    assert gov.update() == max(1, cores // 2)  # what it keeps beside one busy process, as on an idle machine
+    assert AutoThreads(cores=[0]).reserve == 0  # one core: nothing to keep
+
+
+def test_a_run_that_keeps_one_thread_has_no_note():
+    """On 2 cores auto keeps one thread, busy machine or not: nothing held it below what an idle one gives."""
+    machine = FakeMachine(2)
+    machine.others = 1.0
+    gov = machine.governor(reserve=None, first_interval=0.5)
+    start(gov)
+    machine.advance(9.0)
+    assert gov.history == [(0.0, 1)] and gov.shared_cores_note() is None
 
 
 def test_it_follows_the_load_as_it_changes():

@@ -88,10 +88,10 @@ class TrainArgs(Generic[C]):
     device: str = "cpu"
     """Torch device: cpu or cuda."""
     threads: int | Literal["auto"] = "auto"
-    """Torch CPU threads. auto: the cores no other process is using, re-read every second, so a run uses
-    every core of an idle machine and drops to fewer as soon as other work shares them (with one thread per
-    core regardless, a run beside one busy process took 2.6-3x as long, two runs at once 3-5x: bench/threads.py).
-    A number fixes the count."""
+    """Torch CPU threads. auto: the cores no other process is using, less one kept for the next process
+    (one thread on 2 cores, 8 on 16), re-read every second, so a run keeps its speed when other work starts
+    beside it (with one thread per core regardless, a run beside one busy process took 2.6-3x as long, two
+    runs at once 3-5x: bench/threads.py). A number fixes the count: --threads 2 on an idle 2-core machine."""
     compile: Literal["auto", "on", "off"] = "auto"
     """Off-policy algorithms: run the update through torch.compile. auto: when the run makes enough updates
     to pay back compiling them (4,000: the default 10k-step job does), which takes about 40 s the first time

@@ -1,16 +1,21 @@
-"""Threads that follow the machine's load: torch gets the cores no other process is using.
+"""Threads that follow the machine's load: torch gets the cores no other process is using, less one.
 
 OpenMP's threads spin while they wait for each other, so a run with one thread per core slows about 3x
 when one other busy process shares a 2-core machine, and two such runs side by side slow about 5x each
 (``bench/threads.py``). One thread never collapses, but leaves the other cores idle on a quiet machine.
 ``AutoThreads`` re-reads the load every ``interval`` seconds and sets torch's thread count to the cores
-the other processes leave free:
+the other processes leave free, keeping ``reserve`` of them (one) for the next process to start:
 
     others = (CPU time spent on this process's cores) - (this run's own CPU time)    over the interval
-    threads = the most of 1, max_threads // 2 and max_threads that the free cores, floor(cores - others
-              + slack), hold
+    threads = the most of 1, max_threads // 2 and max_threads that the free cores,
+              floor(cores - others + slack) - reserve, hold
 
 where the run's own time includes its child processes' (``own_seconds``: torch.compile's workers).
+Keeping a core free is what makes a run's speed hold when another process starts beside it: a run that
+took every core of an idle machine can keep only what is left once another busy process takes one, and
+on a 2-core machine that was 72-84% of its speed alone (docs/speed.md, "Threads"). So on 2 cores auto
+runs on one thread, as fast beside a busy process as alone; on 16 it takes 8 of them.
+
 It starts on one thread and takes its first reading as training starts, over the time since it was made
 (at least ``first_interval`` seconds, 0.1, waited out if need be), so that the count is set before the
 first update: compiled, an update builds a graph for the count it first runs on, and a reading 0.1 s into
@@ -113,13 +118,14 @@ class AutoThreads(Callback):
     ``agent.learn(steps, callbacks=[AutoThreads()])``; ``actorcritic train`` adds it unless ``--threads N``,
     having set numba's threads (the swarm's) to one first (``set_threads(1)``).
     ``max_threads`` defaults to torch's own default (one per physical core) capped by the usable cores.
-    ``slack`` is the share of a core that other processes may use before it counts as taken. ``cores``,
+    ``reserve`` is the number of free cores left to other processes (default: one where there are two or
+    more usable cores). ``slack`` is the share of a core that other processes may use before it counts as taken. ``cores``,
     ``clock``, ``cpu_clock`` (this run's CPU seconds, its child processes' included), ``busy`` (CPU seconds
     spent on the cores, by every process) and ``sleep`` are the machine's, and replaceable for tests.
     """
 
     def __init__(self, max_threads: int | None = None, interval: float = 1.0, first_interval: float = 0.1,
-                 slack: float = 0.3, cores: list[int] | None = None, clock: Callable[[], float] = time.monotonic,
+                 slack: float = 0.3, reserve: int | None = None, cores: list[int] | None = None, clock: Callable[[], float] = time.monotonic,
                  cpu_clock: Callable[[], float] = own_seconds,
                  busy: Callable[[list[int]], float | None] = busy_seconds,
                  sleep: Callable[[float], None] = time.sleep):  # fmt: skip
@@ -128,6 +134,8 @@ class AutoThreads(Callback):
         # at most three counts: a compiled update keeps a graph per count (dynamo guards it), 8 at most
         self.levels = sorted({1, max(1, self.max_threads // 2), self.max_threads})
         self.interval, self.slack = interval, slack
+        self.reserve = (1 if len(self.cores) > 1 else 0) if reserve is None else reserve
+        self.idle_threads = self._threads(free=len(self.cores) + slack - self.reserve)  # on an idle machine
         self.first_interval = first_interval
         self.clock, self.cpu_clock, self.busy, self.sleep = clock, cpu_clock, busy, sleep
         self.threads = 1
@@ -160,22 +168,26 @@ class AutoThreads(Callback):
 
     def shared_cores_note(self, share: float = 0.1) -> str | None:
         """A line for the run's report when, from its first reading on, it spent ``share`` or more of its
-        time on fewer threads than ``max_threads`` because other processes kept cores busy (else None): why
+        time on fewer threads than an idle machine gives it (``idle_threads``) because other processes kept cores busy (else None): why
         it took longer than on an idle machine, and how to fix the count."""
-        if not self.history or self.max_threads == 1:
+        if not self.history or self.idle_threads == 1:
             return None
         # the counts from the first reading on: the one it set (or kept), then each change after it
         at_read = [n for t, n in self.history if t <= self._read][-1]
         counts = [(self._read, at_read)] + [(t, n) for t, n in self.history if t > self._read]
         now = self.clock() - self._t0
         ends = [t for t, _ in counts[1:]] + [now]
-        fewer = sum(end - t for (t, n), end in zip(counts, ends, strict=True) if n < self.max_threads)
+        fewer = sum(end - t for (t, n), end in zip(counts, ends, strict=True) if n < self.idle_threads)
         elapsed = now - self._read
         if elapsed <= 0 or fewer < share * elapsed:
             return None
         least = min(n for _, n in counts)
         return (f"threads: other processes kept cores busy for {fewer / elapsed:.0%} of this run's time, so it ran on fewer "
-                f"threads then (down to {least} of {self.max_threads}); --threads N fixes the count")  # fmt: skip
+                f"threads then (down to {least} of {self.idle_threads}); --threads N fixes the count")  # fmt: skip
+
+    def _threads(self, free: float) -> int:
+        """The most threads of ``levels`` that ``free`` cores hold (at least one)."""
+        return max(n for n in self.levels if n <= max(1, int(free)))
 
     def update(self) -> int:
         """Read the load since the last call and set the thread count; returns it."""
@@ -184,8 +196,7 @@ class AutoThreads(Callback):
         if busy0 is None or busy1 is None or t1 <= t0:
             return self.threads  # no /proc/stat: stay where we are (one thread)
         others = max(0.0, (busy1 - busy0) - (own1 - own0)) / (t1 - t0)
-        free = int(len(self.cores) - others + self.slack)
-        threads = max(n for n in self.levels if n <= max(1, free))
+        threads = self._threads(free=len(self.cores) - others + self.slack - self.reserve)
         if threads != self.threads:
             torch.set_num_threads(threads)
             flush_denormals()  # as the loop did at the start, now on each of the threads this count uses
