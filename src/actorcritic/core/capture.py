@@ -23,6 +23,10 @@ for), the fourth records its kernels into a ``torch.cuda.CUDAGraph`` and replays
 call replays it: one launch for the whole update instead of one per kernel. The result's tensors are
 copied out of the graph's memory, which the next replay overwrites.
 
+With ``precompile`` (a method, on a CPU), the first call of a key loads what dynamo built for it in an
+earlier process, or builds and saves it (``actorcritic.core.precompile``), and its graph is captured from
+that function's calls in the same way: the next process traces nothing.
+
 That is sound for a function of tensors that reads the same tensor objects on every call (loading a
 checkpoint copies into them), has no effect other than on tensors, and whose Python control flow depends
 on the key alone: the off-policy updates are such functions (``OffPolicyLearner.compile``). A key that
