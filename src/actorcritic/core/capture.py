@@ -125,9 +125,9 @@ class Captured:
         self._runners: dict[Hashable, Callable[..., Any]] = {}  # per key: a precompiled function, or ``fn``
         # a method, on a CPU: each key's graph saved whole and loaded by the next process (core/precompile.py)
         self._precompile = precompile and device_type == "cpu" and isinstance(fn, types.MethodType)
-        self._aot_options = {**(options or {}), **({"guard_filter_fn": guard_filter_fn} if guard_filter_fn else {})}
         self.method = fn
         dynamo_options = {"guard_filter_fn": guard_filter_fn} if guard_filter_fn else None
+        self._aot_options = {**(options or {}), **(dynamo_options or {})}  # what torch.compile(options=...) takes
         inductor_wrapper = getattr(torch, "_TorchCompileInductorWrapper", None)
         self.capturing = inductor_wrapper is not None
         if not self.capturing:  # pragma: no cover - a torch without it: plain torch.compile
